@@ -1,0 +1,54 @@
+# Storefront: `make run` serves, `make test` tests; each sets itself up first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
+
+.PHONY: install run test test-sqlite test-postgres lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	$(BIN)/storefront db upgrade
+	$(BIN)/storefront serve --host $(HOST) --port $(PORT)
+
+# The suite runs on SQLite, then on PostgreSQL when one answers at 127.0.0.1:5432
+# (REQUIRE_POSTGRES=1 makes its absence an error, as in CI).
+test: install
+	TEST_DATABASE=sqlite $(PYTEST) --cov --cov-report= $(PYTEST_ARGS)
+	@if $(BIN)/python -c "import socket; socket.create_connection(('127.0.0.1', 5432), 2)" 2>/dev/null; then \
+		TEST_DATABASE=postgres TEST_POSTGRES_URL=$(PG_URL) $(PYTEST) --cov --cov-append --cov-report=term $(PYTEST_ARGS); \
+	elif [ "$(REQUIRE_POSTGRES)" = "1" ]; then \
+		echo "PostgreSQL is required (REQUIRE_POSTGRES=1) but not reachable"; exit 1; \
+	else \
+		echo "PostgreSQL not reachable at 127.0.0.1:5432: the PostgreSQL run is skipped"; \
+	fi
+
+test-sqlite: install
+	TEST_DATABASE=sqlite $(PYTEST) $(PYTEST_ARGS)
+
+test-postgres: install
+	TEST_DATABASE=postgres TEST_POSTGRES_URL=$(PG_URL) $(PYTEST) $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+clean:
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache

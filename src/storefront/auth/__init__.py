@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens and who the caller is."""

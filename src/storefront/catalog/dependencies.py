@@ -1,0 +1,26 @@
+"""Load-and-check dependencies for product ids in paths."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from storefront.auth.dependencies import OptionalUser, is_staff
+from storefront.catalog import repository
+from storefront.catalog.errors import ProductNotFound
+from storefront.db import SessionDep
+from storefront.models import Product
+
+ProductId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The product's id.")]
+
+
+async def _visible_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:
+    """The product if the caller may see it; archived ones only for staff. Else 404."""
+    product = await repository.get_visible(session, product_id, include_archived=is_staff(user))
+    if product is None:
+        raise ProductNotFound()
+    return product
+
+
+VisibleProduct = Annotated[Product, Depends(_visible_product)]

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response
+
+from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser, is_staff
+from storefront.catalog import repository, service
+from storefront.catalog.dependencies import VisibleProduct
+from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
+from storefront.db import SessionDep
+from storefront.kit.etag import make_etag, not_modified, require_match
+from storefront.kit.openapi import problems
+from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
+from storefront.kit.routing import api_router
+from storefront.models import Product
+
+router = api_router("/products", tags=["catalog"])
+
+SORTABLE = {"name": Product.name, "price": Product.price, "created_at": Product.created_at, "stock": Product.stock}
+ProductSort = Annotated[Sort, Depends(sort_dependency(list(SORTABLE), "created_at"))]
+PriceFilter = Annotated[Decimal | None, Query(ge=0, le=1_000_000, max_digits=12, decimal_places=2)]
+WRITE_ERRORS = problems(401, 403, 404, 409, 412, 422)
+
+
+def _etag(product: Product) -> str:
+    return make_etag("product", product.id, product.version)
+
+
+@router.get("", response_model=list[ProductRead], responses=problems(422))
+async def list_products(
+    session: SessionDep,
+    user: OptionalUser,
+    page: PageDep,
+    sort: ProductSort,
+    request: Request,
+    response: Response,
+    category: Annotated[str | None, Query(max_length=50)] = None,
+    in_stock: bool | None = None,
+    min_price: PriceFilter = None,
+    max_price: PriceFilter = None,
+    q: Annotated[str | None, Query(max_length=100, description="Text in the name or description.")] = None,
+) -> list[Product]:
+    """Browse the catalog with filters, text search, sorting and paging."""
+    query = repository.search(
+        repository.visible(include_archived=is_staff(user)),
+        category=category,
+        in_stock=in_stock,
+        min_price=min_price,
+        max_price=max_price,
+        q=q,
+    ).order_by(*order_by(SORTABLE[sort.field], sort, Product.id))
+    products, total = await fetch_page(session, query, page)
+    set_page_headers(request, response, page, total)
+    return products
+
+
+@router.get("/{product_id}", response_model=ProductRead, responses=problems(404, 422))
+async def read_product(product: VisibleProduct, request: Request, response: Response) -> Product | Response:
+    """One product; answers 304 when `If-None-Match` still matches."""
+    etag = _etag(product)
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return product
+
+
+@router.post("", status_code=201, response_model=ProductRead, responses=problems(401, 403, 409, 422))
+async def create_product(body: ProductCreate, _: StaffUser, session: SessionDep, response: Response) -> Product:
+    """Add a product to the catalog."""
+    product = await service.create(session, body)
+    response.headers["Location"] = f"/api/v1/products/{product.id}"
+    response.headers["ETag"] = _etag(product)
+    return product
+
+
+@router.put("/{product_id}", response_model=ProductRead, responses=WRITE_ERRORS)
+async def replace_product(
+    body: ProductReplace,
+    _: StaffUser,
+    product: VisibleProduct,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> Product:
+    """Replace a product whole; honours `If-Match`."""
+    require_match(request, _etag(product))
+    product = await service.replace(session, product, body)
+    response.headers["ETag"] = _etag(product)
+    return product
+
+
+@router.patch("/{product_id}", response_model=ProductRead, responses=WRITE_ERRORS)
+async def update_product(
+    body: ProductUpdate,
+    _: StaffUser,
+    product: VisibleProduct,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> Product:
+    """Change only the fields sent; honours `If-Match`."""
+    require_match(request, _etag(product))
+    product = await service.update(session, product, body)
+    response.headers["ETag"] = _etag(product)
+    return product
+
+
+@router.delete("/{product_id}", status_code=204, responses=problems(401, 403, 404, 412, 422))
+async def archive_product(_: AdminUser, product: VisibleProduct, session: SessionDep, request: Request) -> None:
+    """Archive a product: it leaves the catalog, past orders keep their lines."""
+    require_match(request, _etag(product))
+    await service.archive(session, product)
+
+
+@router.post("/{product_id}/stock", response_model=ProductRead, responses=WRITE_ERRORS)
+async def adjust_stock(
+    body: StockAdjustment, _: StaffUser, product: VisibleProduct, session: SessionDep, response: Response
+) -> Product:
+    """Add to or take from the stock atomically; never below zero."""
+    product = await service.adjust_stock(session, product, body.delta)
+    response.headers["ETag"] = _etag(product)
+    return product

@@ -1,0 +1,63 @@
+"""Catalog rules. Services flush, never commit: the request boundary does."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.catalog import repository
+from storefront.catalog.errors import InsufficientStock, SkuTaken
+from storefront.catalog.schemas import ProductCreate, ProductReplace, ProductUpdate
+from storefront.models import Product
+
+
+async def create(session: AsyncSession, data: ProductCreate) -> Product:
+    await _ensure_sku_free(session, data.sku, product_id=None)
+    product = Product(**data.model_dump(), archived=False)
+    session.add(product)
+    await _flush(session)
+    return product
+
+
+async def replace(session: AsyncSession, product: Product, data: ProductReplace) -> Product:
+    return await _apply(session, product, data.model_dump())
+
+
+async def update(session: AsyncSession, product: Product, data: ProductUpdate) -> Product:
+    return await _apply(session, product, data.changes())
+
+
+async def archive(session: AsyncSession, product: Product) -> None:
+    """Archive instead of delete: past orders keep their lines."""
+    product.archived = True
+    await session.flush()
+
+
+async def adjust_stock(session: AsyncSession, product: Product, delta: int) -> Product:
+    """Add `delta` (negative to take) to the stock in one atomic statement."""
+    if not await repository.add_stock(session, product.id, delta):
+        raise InsufficientStock([product.id])
+    await session.refresh(product)
+    return product
+
+
+async def _apply(session: AsyncSession, product: Product, changes: dict[str, object]) -> Product:
+    sku = changes.get("sku")
+    await _ensure_sku_free(session, sku if isinstance(sku, str) else None, product_id=product.id)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    await _flush(session)
+    return product
+
+
+async def _ensure_sku_free(session: AsyncSession, sku: str | None, *, product_id: int | None) -> None:
+    if sku is not None and await repository.sku_taken(session, sku, excluding=product_id):
+        raise SkuTaken()
+
+
+async def _flush(session: AsyncSession) -> None:
+    # Two racing writers can both pass the SKU check; the unique index decides.
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise SkuTaken() from exc

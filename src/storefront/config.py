@@ -1,0 +1,119 @@
+"""Settings: the one place configuration is read (environment or `.env`)."""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+VAR_DIR = Path("var")
+_PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    app_env: Environment = Environment.development
+    app_name: str = "Storefront"
+    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR}/storefront.db"
+    redis_url: str | None = None
+    secret_key: str = ""
+    access_token_expire_minutes: int = Field(15, ge=1, le=24 * 60)
+    refresh_token_expire_days: int = Field(14, ge=1, le=365)
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    cors_origins: list[str] = []
+    docs_enabled: bool | None = None
+    smtp_url: str | None = None
+    mail_from: str = "Storefront <no-reply@storefront.local>"
+    storage_url: str = f"file://{VAR_DIR.resolve()}/uploads"
+    currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    rate_limits_enabled: bool = True
+    rate_limit_login_account: str = "5/15 minutes"
+    rate_limit_login_address: str = "100/15 minutes"
+    rate_limit_register: str = "20/hour"
+    rate_limit_password_reset: str = "5/hour"
+    rate_limit_default: str | None = None
+    forwarded_allow_ips: list[str] = []
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "console"
+    db_pool_size: int = Field(10, ge=1, le=200)
+    db_max_overflow: int = Field(10, ge=0, le=200)
+    db_pool_timeout: float = Field(30.0, gt=0)
+    db_echo: bool = False
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _safe_defaults(self) -> Settings:
+        if "*" in self.cors_origins:
+            # A wildcard origin with credentials lets any site act as the user.
+            raise ValueError("CORS_ORIGINS: a wildcard is refused because credentials are allowed")
+        weak_secret = self.secret_key.lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < 32
+        if self.app_env is Environment.production and weak_secret:
+            raise ValueError("SECRET_KEY: required in production, at least 32 characters")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def show_docs(self) -> bool:
+        if self.docs_enabled is not None:
+            return self.docs_enabled
+        return self.app_env is not Environment.production
+
+    def signing_key(self) -> str:
+        """The JWT key: configured, or made once and kept in `var/` outside production."""
+        if self.secret_key:
+            return self.secret_key
+        return _development_secret()
+
+
+@lru_cache
+def _development_secret() -> str:
+    path = VAR_DIR / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def _settings_from_app(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings_from_app)]

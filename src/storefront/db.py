@@ -1,0 +1,139 @@
+"""Database engine, sessions and the declarative base."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
+
+from storefront.config import Settings
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime that comes back in UTC on every database.
+
+    SQLite keeps no offset; storing naive UTC and re-attaching it on load keeps
+    both databases answering the same ISO 8601 string.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    if settings.is_sqlite:
+        engine = create_async_engine(
+            settings.database_url,
+            echo=settings.db_echo,
+            connect_args={"timeout": 30},
+        )
+        _tune_sqlite(engine)
+        return engine
+    return create_async_engine(
+        settings.database_url,
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        pool_timeout=settings.db_pool_timeout,
+        pool_pre_ping=True,
+    )
+
+
+def _tune_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets readers run beside the one writer; the busy timeout makes a
+        # second writer wait instead of failing with "database is locked".
+        # The driver's own transaction handling is off so `_on_begin` decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # A writing transaction takes the write lock up front (IMMEDIATE): a
+        # deferred one that reads and then writes fails at once with
+        # SQLITE_BUSY when another writer committed in between.
+        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+WRITE_OPTION = "storefront_write"
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Database:
+    """The engine and two session factories: one for reading, one for writing.
+
+    They differ only on SQLite, where writing transactions begin IMMEDIATE.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.engine = create_engine(settings)
+        self.read_session = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        writer = self.engine.execution_options(**{WRITE_OPTION: True})
+        self.write_session = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request, committed once when the endpoint returns.
+
+    The dependency has `scope="function"`, so the commit runs before the
+    response is sent: a failed commit becomes an error response, never a
+    success the database did not keep.
+    """
+    database: Database = request.app.state.database
+    factory = database.read_session if request.method in READ_METHODS else database.write_session
+    async with factory() as session:
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        else:
+            await session.commit()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

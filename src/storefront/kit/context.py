@@ -1,0 +1,6 @@
+"""Per-request context that logs and error responses read without plumbing."""
+
+from contextvars import ContextVar
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+user_id_var: ContextVar[int | None] = ContextVar("user_id", default=None)

@@ -1,0 +1,35 @@
+"""Conditional requests (RFC 9110): ETag, If-None-Match and If-Match."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from storefront.errors import PreconditionFailed
+
+
+def make_etag(kind: str, ident: int, version: int) -> str:
+    return f'"{kind}-{ident}-v{version}"'
+
+
+def _tags(header: str) -> set[str]:
+    # Weak comparison for If-None-Match: W/"x" matches "x".
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    """True when the client's cached copy (If-None-Match) is still current."""
+    header = request.headers.get("if-none-match")
+    if header is None:
+        return False
+    tags = _tags(header)
+    return "*" in tags or etag in tags
+
+
+def require_match(request: Request, etag: str) -> None:
+    """Refuse a write (412) when the client's If-Match no longer matches."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return
+    tags = {tag.strip() for tag in header.split(",") if tag.strip()}
+    if "*" not in tags and etag not in tags:
+        raise PreconditionFailed()

@@ -1,0 +1,80 @@
+"""Paging (`skip`/`limit` with `X-Total-Count` and an RFC 8288 `Link`) and sorting."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Response
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+Sortable = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    skip: int
+    limit: int
+
+
+def _page(
+    skip: Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=100, description="Items per page (1..100).")] = 20,
+) -> Page:
+    return Page(skip=skip, limit=limit)
+
+
+PageDep = Annotated[Page, Depends(_page)]
+
+
+@dataclass(frozen=True, slots=True)
+class Sort:
+    field: str
+    descending: bool
+
+
+def sort_dependency(allowed: Sequence[str], default: str) -> Callable[..., Sort]:
+    """A `sort` query parameter restricted to `allowed` fields (`-field` for descending)."""
+    pattern = "^-?(" + "|".join(allowed) + ")$"
+
+    def _sort(
+        sort: Annotated[
+            str,
+            Query(pattern=pattern, description=f"One of {', '.join(allowed)}; prefix `-` for descending."),
+        ] = default,
+    ) -> Sort:
+        return Sort(field=sort.lstrip("-"), descending=sort.startswith("-"))
+
+    return _sort
+
+
+def order_by(column: Sortable, sort: Sort, tiebreak: Sortable) -> list[ColumnElement[Any]]:
+    """Sort order with a unique tiebreak so pages never repeat or skip rows."""
+    primary = column.desc() if sort.descending else column.asc()
+    return [primary, tiebreak.desc() if sort.descending else tiebreak.asc()]
+
+
+async def fetch_page(session: AsyncSession, query: Select[Any], page: Page) -> tuple[list[Any], int]:
+    """The rows of one page and the total count of the unpaged query."""
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.scalars(query.offset(page.skip).limit(page.limit))).all()
+    return list(rows), int(total or 0)
+
+
+def set_page_headers(request: Request, response: Response, page: Page, total: int) -> None:
+    response.headers["X-Total-Count"] = str(total)
+    links: list[str] = []
+
+    def link(skip: int, rel: str) -> None:
+        url = request.url.include_query_params(skip=skip, limit=page.limit)
+        links.append(f'<{url}>; rel="{rel}"')
+
+    last = max(0, ((total - 1) // page.limit) * page.limit) if total else 0
+    link(0, "first")
+    if page.skip > 0:
+        link(max(0, page.skip - page.limit), "prev")
+    if page.skip + page.limit < total:
+        link(page.skip + page.limit, "next")
+    link(last, "last")
+    response.headers["Link"] = ", ".join(links)

@@ -1,0 +1,47 @@
+"""Base schemas and the money type shared by every domain."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+
+# Money in: a JSON number or string with at most two decimals. Money out: a
+# string with exactly two ("129.90"), so no client ever parses it as a float.
+Money = Annotated[
+    Decimal,
+    Field(max_digits=12, decimal_places=2, allow_inf_nan=False),
+    PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json"),
+]
+
+
+class InputModel(BaseModel):
+    """Request bodies: unknown fields are refused, so nothing slips in unnamed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ReadModel(BaseModel):
+    """Response bodies, built from ORM objects."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PatchModel(InputModel):
+    """A partial update: only the fields sent change.
+
+    Fields named in `not_nullable` may be left out but not set to null.
+    """
+
+    not_nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> PatchModel:
+        nulled = sorted(name for name in self.not_nullable & self.model_fields_set if getattr(self, name) is None)
+        if nulled:
+            raise ValueError(f"{', '.join(nulled)} may not be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)

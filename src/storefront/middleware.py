@@ -1,0 +1,118 @@
+"""Pure ASGI middleware: no BaseHTTPMiddleware, which costs throughput."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from storefront.errors import internal_error_response, problem_response
+from storefront.kit.context import request_id_var, user_id_var
+from storefront.log import get_logger
+
+_SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+access_log = get_logger("storefront.access")
+error_log = get_logger("storefront.error")
+
+
+class RequestContextMiddleware:
+    """Request id in and out, `Server-Timing`, one log line per request, and a
+    problem+json 500 (with the request id) for anything unexpected."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        sent = Headers(scope=scope).get("x-request-id")
+        request_id = sent if sent and _SANE_REQUEST_ID.match(sent) else uuid.uuid4().hex
+        rid_token = request_id_var.set(request_id)
+        uid_token = user_id_var.set(None)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_context(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                headers["X-Request-ID"] = request_id
+                headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
+            await send(message)
+
+        response_started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal response_started
+            if message["type"] == "http.response.start":
+                response_started = True
+            await send_with_context(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            error_log.exception("unhandled_error", method=scope["method"], path=scope["path"])
+            if response_started:
+                raise
+            await internal_error_response()(scope, receive, send_with_context)
+        finally:
+            route = scope.get("route")
+            access_log.info(
+                "request",
+                method=scope["method"],
+                route=getattr(route, "path", None),
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            request_id_var.reset(rid_token)
+            user_id_var.reset(uid_token)
+
+
+class BodyLimitMiddleware:
+    """413 for bodies over the limit, counted while streaming: never read whole.
+
+    Routes may raise the limit for themselves (uploads) by setting
+    `scope["storefront.max_body"]` before reading the body; the header check
+    uses the largest limit any route allows, the stream check the route's own.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int, ceiling: int | None = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.ceiling = max(ceiling or max_bytes, max_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.ceiling:
+            await self._too_large(scope, receive, send)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > scope.get("storefront.max_body", self.max_bytes):
+                    # An HTTPException raised while FastAPI reads the body reaches
+                    # the app's handler, which renders problem+json.
+                    raise HTTPException(413, "The request body is too large.")
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(413, "payload_too_large", "The request body is too large.")
+        await response(scope, receive, send)

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Boolean, Index, Integer, String, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storefront.db import Base, UTCDateTime, utcnow
+
+
+class Role(StrEnum):
+    customer = "customer"
+    staff = "staff"
+    admin = "admin"
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    username: Mapped[str] = mapped_column(String(50))
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(String(20), default=Role.customer)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped whenever every session of the user must end (deactivation,
+    # password change); access tokens carry the version they were issued at.
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# Usernames are unique regardless of case: "Alice" and "alice" are one person.
+Index("uq_users_username_lower", func.lower(User.username), unique=True)

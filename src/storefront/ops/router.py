@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import asyncio
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from storefront.db import Database
+from storefront.log import get_logger
+
+router = APIRouter(tags=["operations"])
+log = get_logger("storefront.ready")
+CHECK_TIMEOUT_SECONDS = 2.0
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    checks: dict[str, str]
+
+
+@router.get("/health", response_model=Health)
+async def health() -> Health:
+    """Liveness: the process answers. Touches no dependency."""
+    return Health()
+
+
+@router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
+async def ready(request: Request) -> JSONResponse:
+    """Readiness: the database (and Redis, when configured) answer."""
+    database: Database = request.app.state.database
+    checks = {"database": await _check(_ping_database(database), "database")}
+    redis = getattr(request.app.state, "redis", None)
+    if redis is not None:
+        checks["redis"] = await _check(redis.ping(), "redis")
+    ok = all(value == "ok" for value in checks.values())
+    body = Readiness(status="ready" if ok else "unavailable", checks=checks)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+
+async def _ping_database(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
+
+
+async def _check(probe: object, name: str) -> str:
+    try:
+        await asyncio.wait_for(probe, CHECK_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the log
+        log.warning("readiness_check_failed", check=name, error=type(exc).__name__)
+        return "unavailable"
+    return "ok"

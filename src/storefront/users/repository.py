@@ -1,0 +1,49 @@
+"""User queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.kit.search import contains_pattern
+from storefront.models import Role, User
+
+
+async def get(session: AsyncSession, user_id: int) -> User | None:
+    return await session.get(User, user_id)
+
+
+async def find_by_login(session: AsyncSession, login: str) -> User | None:
+    """The user whose email or username (any case) is `login`."""
+    value = login.strip().lower()
+    query = select(User).where(or_(User.email == value, func.lower(User.username) == value))
+    return (await session.scalars(query)).first()
+
+
+async def email_taken(session: AsyncSession, email: str, *, excluding: int | None = None) -> bool:
+    return await _exists(session, User.email == email.lower(), excluding)
+
+
+async def username_taken(session: AsyncSession, username: str, *, excluding: int | None = None) -> bool:
+    return await _exists(session, func.lower(User.username) == username.lower(), excluding)
+
+
+async def _exists(session: AsyncSession, condition: ColumnElement[bool], excluding: int | None) -> bool:
+    query = select(User.id).where(condition)
+    if excluding is not None:
+        query = query.where(User.id != excluding)
+    return (await session.scalar(query.limit(1))) is not None
+
+
+def search(role: Role | None, is_active: bool | None, q: str | None) -> Select[User]:
+    query = select(User)
+    if role is not None:
+        query = query.where(User.role == role)
+    if is_active is not None:
+        query = query.where(User.is_active == is_active)
+    if q:
+        pattern = contains_pattern(q)
+        query = query.where(
+            or_(User.email.like(pattern, escape="\\"), func.lower(User.username).like(pattern, escape="\\"))
+        )
+    return query

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response
+
+from storefront.auth.dependencies import AdminUser, CurrentUser
+from storefront.db import SessionDep
+from storefront.kit.etag import make_etag, not_modified, require_match
+from storefront.kit.openapi import problems
+from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
+from storefront.kit.routing import api_router
+from storefront.models import Role, User
+from storefront.users import repository, service
+from storefront.users.dependencies import VisibleUser
+from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRead, UserSelfUpdate
+
+router = api_router("/users", tags=["users"], responses=problems(401))
+
+SORTABLE = {"id": User.id, "email": User.email, "username": User.username, "created_at": User.created_at}
+UserSort = Annotated[Sort, Depends(sort_dependency(list(SORTABLE), "id"))]
+
+
+def _etag(user: User) -> str:
+    return make_etag("user", user.id, user.version)
+
+
+@router.get("/me", response_model=UserRead)
+async def read_me(user: CurrentUser, response: Response) -> User:
+    """The caller's own account."""
+    response.headers["ETag"] = _etag(user)
+    return user
+
+
+@router.patch("/me", response_model=UserRead, responses=problems(409, 412, 422))
+async def update_me(
+    body: UserSelfUpdate, user: CurrentUser, session: SessionDep, request: Request, response: Response
+) -> User:
+    """Change the caller's own name, email or username."""
+    require_match(request, _etag(user))
+    user = await service.update(session, user, body)
+    response.headers["ETag"] = _etag(user)
+    return user
+
+
+@router.get("", response_model=list[UserRead], responses=problems(403, 422))
+async def list_users(
+    _: AdminUser,
+    session: SessionDep,
+    page: PageDep,
+    sort: UserSort,
+    request: Request,
+    response: Response,
+    role: Role | None = None,
+    is_active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Email or username contains.")] = None,
+) -> list[User]:
+    """All users, for admins."""
+    query = repository.search(role, is_active, q).order_by(*order_by(SORTABLE[sort.field], sort, User.id))
+    users, total = await fetch_page(session, query, page)
+    set_page_headers(request, response, page, total)
+    return users
+
+
+@router.post("", status_code=201, response_model=UserRead, responses=problems(403, 409, 422))
+async def create_user(body: UserCreate, _: AdminUser, session: SessionDep, response: Response) -> User:
+    """Create a user with any role."""
+    user = await service.create(session, body, role=body.role)
+    response.headers["Location"] = f"/api/v1/users/{user.id}"
+    response.headers["ETag"] = _etag(user)
+    return user
+
+
+@router.get("/{user_id}", response_model=UserRead, responses=problems(404, 422))
+async def read_user(user: VisibleUser, request: Request, response: Response) -> User | Response:
+    """One user: admins see anyone, others only themselves."""
+    etag = _etag(user)
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return user
+
+
+@router.patch("/{user_id}", response_model=UserRead, responses=problems(403, 404, 409, 412, 422))
+async def update_user(
+    body: UserAdminUpdate, _: AdminUser, user: VisibleUser, session: SessionDep, request: Request, response: Response
+) -> User:
+    """Change a user, role and activity included; deactivating ends their sessions."""
+    require_match(request, _etag(user))
+    user = await service.update(session, user, body)
+    response.headers["ETag"] = _etag(user)
+    return user
+
+
+@router.delete("/{user_id}", status_code=204, responses=problems(403, 404, 412))
+async def delete_user(_: AdminUser, user: VisibleUser, session: SessionDep, request: Request) -> None:
+    """Deactivate a user and erase their personal data; their orders stay."""
+    require_match(request, _etag(user))
+    await service.deactivate_and_erase(session, user)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, EmailStr, Field
+
+from storefront.kit.schemas import InputModel, PatchModel, ReadModel
+from storefront.models import Role
+
+Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{3,50}$", examples=["ada_l"])]
+Email = Annotated[EmailStr, AfterValidator(str.lower), Field(max_length=320, examples=["ada@example.com"])]
+# Length and strength rules are checked by the service, which answers with the reason.
+Password = Annotated[str, Field(min_length=1, max_length=1024, examples=["correct horse battery staple"])]
+FullName = Annotated[str, Field(max_length=200, examples=["Ada Lovelace"])]
+
+
+class UserRead(ReadModel):
+    id: int
+    email: str
+    username: str
+    full_name: str | None
+    role: Role
+    is_active: bool
+    created_at: datetime
+
+
+class UserRegister(InputModel):
+    email: Email
+    username: Username
+    password: Password
+    full_name: FullName | None = None
+
+
+class UserCreate(UserRegister):
+    role: Role = Role.customer
+
+
+class UserSelfUpdate(PatchModel):
+    not_nullable = frozenset({"email", "username", "role", "is_active"})
+
+    email: Email | None = None
+    username: Username | None = None
+    full_name: FullName | None = None
+
+
+class UserAdminUpdate(UserSelfUpdate):
+    role: Role | None = None
+    is_active: bool | None = None

@@ -1,0 +1,78 @@
+"""User rules. Services flush, never commit: the request boundary does."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.auth.passwords import hash_password, password_problem
+from storefront.models import Role, User
+from storefront.users import repository
+from storefront.users.errors import EmailTaken, UsernameTaken, WeakPassword
+from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRegister, UserSelfUpdate
+
+
+def check_password(password: str, *, email: str, username: str) -> None:
+    if (problem := password_problem(password, email=email, username=username)) is not None:
+        raise WeakPassword(problem)
+
+
+async def create(session: AsyncSession, data: UserRegister | UserCreate, *, role: Role = Role.customer) -> User:
+    check_password(data.password, email=data.email, username=data.username)
+    await _ensure_unique(session, email=data.email, username=data.username, user_id=None)
+    user = User(
+        email=data.email,
+        username=data.username,
+        full_name=data.full_name,
+        role=role,
+        is_active=True,
+        password_hash=await hash_password(data.password),
+    )
+    session.add(user)
+    await _flush_unique(session)
+    return user
+
+
+async def update(session: AsyncSession, user: User, data: UserSelfUpdate | UserAdminUpdate) -> User:
+    changes = data.changes()
+    await _ensure_unique(session, email=changes.get("email"), username=changes.get("username"), user_id=user.id)
+    if changes.get("is_active") is False and user.is_active:
+        end_all_sessions(user)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    await _flush_unique(session)
+    return user
+
+
+async def deactivate_and_erase(session: AsyncSession, user: User) -> None:
+    """Delete as far as the law asks: personal data goes, orders stay."""
+    user.is_active = False
+    user.email = f"deleted-{user.id}@deleted.invalid"
+    user.username = f"deleted_{user.id}"
+    user.full_name = None
+    user.password_hash = "!"
+    end_all_sessions(user)
+    await session.flush()
+
+
+def end_all_sessions(user: User) -> None:
+    """Every access token issued so far stops working."""
+    user.token_version += 1
+
+
+async def _ensure_unique(
+    session: AsyncSession, *, email: str | None, username: str | None, user_id: int | None
+) -> None:
+    if email is not None and await repository.email_taken(session, email, excluding=user_id):
+        raise EmailTaken()
+    if username is not None and await repository.username_taken(session, username, excluding=user_id):
+        raise UsernameTaken()
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    # Two racing requests can both pass the checks; the unique index decides.
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig).lower()
+        raise (UsernameTaken() if "username" in message else EmailTaken()) from exc
