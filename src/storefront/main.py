@@ -18,6 +18,7 @@ from storefront.log import configure_logging
 from storefront.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from storefront.ops.docs import mount_docs
 from storefront.ops.router import router as ops_router
+from storefront.orders.router import router as orders_router
 from storefront.users.router import router as users_router
 
 DESCRIPTION = """A commerce API: catalog and inventory, customers and staff with roles,
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database
 
-    for router in (auth_router, users_router, catalog_router):
+    for router in (auth_router, users_router, catalog_router, orders_router):
         app.include_router(router, responses=problems(415))
     app.include_router(ops_router)
     if settings.show_docs:

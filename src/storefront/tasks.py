@@ -7,11 +7,12 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from pydantic import ValidationError
+from sqlalchemy import func, insert, select
 
 from storefront.config import Settings
 from storefront.db import Database
 from storefront.errors import AppError
-from storefront.models import Product, Role
+from storefront.models import Order, OrderItem, OrderStatus, Product, Role, User
 from storefront.users import service as user_service
 from storefront.users.schemas import UserCreate
 
@@ -61,3 +62,96 @@ def _random_product(rng: random.Random) -> Product:
         stock=rng.randrange(0, 200),
         archived=False,
     )
+
+
+SEED_PASSWORD = "storefront-demo-password"  # documented sample accounts
+FIRST_NAMES = ["Ada", "Grace", "Alan", "Edsger", "Barbara", "Ken", "Margaret", "Linus", "Radia", "Donald"]
+LAST_NAMES = ["Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Thompson", "Hamilton", "Torvalds", "Perlman"]
+
+
+async def seed_users(settings: Settings, count: int, advance: Callable[[int], object], batch: int = 1000) -> None:
+    """Customers `<first>.<last>.<n>@example.com`, all with the password `SEED_PASSWORD`."""
+    from storefront.auth.passwords import hash_password
+
+    rng = random.Random()  # noqa: S311 - sample data, not secrets
+    password_hash = await hash_password(SEED_PASSWORD)
+    database = Database(settings)
+    try:
+        async with database.read_session() as session:
+            start = int(await session.scalar(select(func.coalesce(func.max(User.id), 0))) or 0)
+        done = 0
+        while done < count:
+            size = min(batch, count - done)
+            rows = []
+            for n in range(start + done + 1, start + done + size + 1):
+                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                rows.append(
+                    {
+                        "email": f"{first}.{last}.{n}@example.com".lower(),
+                        "username": f"{first}_{last}_{n}".lower(),
+                        "full_name": f"{first} {last}",
+                        "password_hash": password_hash,
+                        "role": Role.customer,
+                        "is_active": True,
+                    }
+                )
+            async with database.write_session() as session, session.begin():
+                await session.execute(insert(User), rows)
+            done += size
+            advance(size)
+    finally:
+        await database.dispose()
+
+
+async def seed_orders(settings: Settings, count: int, advance: Callable[[int], object], batch: int = 1000) -> None:
+    """Orders by random customers for random products, in every status.
+
+    Seeded orders are history: they do not take stock from the catalog.
+    """
+    rng = random.Random()  # noqa: S311 - sample data, not secrets
+    database = Database(settings)
+    try:
+        async with database.read_session() as session:
+            user_ids = list(await session.scalars(select(User.id).where(User.role == Role.customer)))
+            products = list((await session.execute(select(Product.id, Product.name, Product.price))).all())
+        if count and (not user_ids or not products):
+            raise ValueError("seed some users and products first (--users N --products N)")
+        done = 0
+        while done < count:
+            size = min(batch, count - done)
+            orders, lines = [], []
+            for _ in range(size):
+                chosen = rng.sample(products, k=min(len(products), rng.randint(1, 4)))
+                items = [(p, rng.randint(1, 3)) for p in chosen]
+                total = sum((p.price * q for p, q in items), start=Decimal("0.00"))
+                orders.append(
+                    {
+                        "user_id": rng.choice(user_ids),
+                        "status": rng.choice(list(OrderStatus)),
+                        "subtotal": total,
+                        "total": total,
+                        "currency": settings.currency,
+                    }
+                )
+                lines.append(items)
+            async with database.write_session() as session, session.begin():
+                ids = list(await session.scalars(insert(Order).returning(Order.id), orders))
+                await session.execute(
+                    insert(OrderItem),
+                    [
+                        {
+                            "order_id": order_id,
+                            "product_id": p.id,
+                            "name": p.name,
+                            "unit_price": p.price,
+                            "quantity": q,
+                            "line_total": p.price * q,
+                        }
+                        for order_id, items in zip(ids, lines, strict=True)
+                        for p, q in items
+                    ],
+                )
+            done += size
+            advance(size)
+    finally:
+        await database.dispose()

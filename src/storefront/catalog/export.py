@@ -1,0 +1,38 @@
+"""The products export: CSV or JSON Lines, archived products included."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from fastapi.responses import StreamingResponse
+from sqlalchemy import select
+
+from storefront.catalog.schemas import ProductRead
+from storefront.db import Database
+from storefront.kit.export import export_response
+from storefront.models import Product
+
+HEADER = ("id", "sku", "name", "description", "price", "category", "stock", "archived", "created_at", "updated_at")
+
+
+def _csv_row(product: Product) -> Sequence[Any]:
+    return (
+        product.id,
+        product.sku or "",
+        product.name,
+        product.description or "",
+        f"{product.price:.2f}",
+        product.category or "",
+        product.stock,
+        str(product.archived).lower(),
+        product.created_at.isoformat(),
+        product.updated_at.isoformat(),
+    )
+
+
+def products_response(database: Database, fmt: Literal["csv", "jsonl"]) -> StreamingResponse:
+    query = select(Product).order_by(Product.id)
+    return export_response(
+        database, query, name="products", fmt=fmt, schema=ProductRead, header=HEADER, to_row=_csv_row
+    )

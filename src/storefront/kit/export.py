@@ -1,0 +1,74 @@
+"""Streamed exports: CSV or JSON Lines, one row at a time from the database.
+
+The stream opens its own read session (the request's session is closed by the
+time the body is sent) and fetches in batches, so memory stays flat however
+many rows there are.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Literal
+
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy import Select
+
+from storefront.db import Database
+
+BATCH = 500
+MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
+
+
+async def _rows(database: Database, query: Select[Any]) -> AsyncIterator[Any]:
+    async with database.read_session() as session:
+        result = await session.stream_scalars(query.execution_options(yield_per=BATCH))
+        async for row in result:
+            yield row
+
+
+async def _csv_lines(
+    rows: AsyncIterator[Any], header: Sequence[str], to_row: Callable[[Any], Sequence[Any]]
+) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    async for row in rows:
+        writer.writerow(to_row(row))
+        if buffer.tell() > 64 * 1024:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+async def _jsonl_lines(rows: AsyncIterator[Any], schema: type[BaseModel]) -> AsyncIterator[str]:
+    chunk: list[str] = []
+    async for row in rows:
+        chunk.append(schema.model_validate(row).model_dump_json())
+        if len(chunk) >= BATCH:
+            yield "\n".join(chunk) + "\n"
+            chunk.clear()
+    if chunk:
+        yield "\n".join(chunk) + "\n"
+
+
+def export_response(
+    database: Database,
+    query: Select[Any],
+    *,
+    name: str,
+    fmt: Literal["csv", "jsonl"],
+    schema: type[BaseModel],
+    header: Sequence[str],
+    to_row: Callable[[Any], Sequence[Any]],
+) -> StreamingResponse:
+    rows = _rows(database, query)
+    body = _csv_lines(rows, header, to_row) if fmt == "csv" else _jsonl_lines(rows, schema)
+    return StreamingResponse(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"},
+    )

@@ -1,0 +1,1 @@
+"""Orders: placing them without overselling, and their lifecycle."""

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from storefront.auth.dependencies import CurrentUser, StaffUser, is_staff
+from storefront.config import SettingsDep
+from storefront.db import SessionDep
+from storefront.kit.etag import make_etag, not_modified, require_match
+from storefront.kit.openapi import problems
+from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
+from storefront.kit.routing import api_router
+from storefront.models import Order, OrderStatus
+from storefront.orders import export, repository, service
+from storefront.orders.dependencies import VisibleOrder
+from storefront.orders.idempotency import IdempotencyDep
+from storefront.orders.schemas import ExportFormat, OrderCreate, OrderRead, OrderStatusChange
+
+router = api_router("/orders", tags=["orders"], responses=problems(401))
+
+SORTABLE = {"created_at": Order.created_at, "total": Order.total, "status": Order.status, "id": Order.id}
+OrderSort = Annotated[Sort, Depends(sort_dependency(list(SORTABLE), "-created_at"))]
+
+
+def _etag(order: Order) -> str:
+    return make_etag("order", order.id, order.version)
+
+
+@router.post("", status_code=201, response_model=OrderRead, responses=problems(409, 422))
+async def place_order(
+    body: OrderCreate,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> Order | Response:
+    """Place an order; stock is taken for all lines or none. Honours `Idempotency-Key`."""
+    if idempotency is not None and (replay := await idempotency.replay()) is not None:
+        return replay
+    order = await service.place(session, user, body, currency=settings.currency)
+    location = f"/api/v1/orders/{order.id}"
+    response.headers["Location"] = location
+    response.headers["ETag"] = _etag(order)
+    if idempotency is not None:
+        await idempotency.store(201, OrderRead.model_validate(order), location=location)
+    return order
+
+
+@router.get("", response_model=list[OrderRead], responses=problems(422))
+async def list_orders(
+    user: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    sort: OrderSort,
+    request: Request,
+    response: Response,
+    status: OrderStatus | None = None,
+    user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Staff and admins only.")] = None,
+) -> list[Order]:
+    """Orders: a customer's own; staff and admins see all and may filter by user."""
+    query = repository.search(
+        repository.visible_to(user), user_id=user_id if is_staff(user) else None, status=status
+    ).order_by(*order_by(SORTABLE[sort.field], sort, Order.id))
+    orders, total = await fetch_page(session, query, page)
+    set_page_headers(request, response, page, total)
+    return orders
+
+
+@router.get("/export", responses={200: {"content": {"text/csv": {}, "application/jsonl": {}}}, **problems(403, 422)})
+async def export_orders(_: StaffUser, request: Request, format: ExportFormat = "csv") -> StreamingResponse:
+    """Every order as CSV or JSON Lines, streamed from the database row by row."""
+    return export.orders_response(request.app.state.database, format)
+
+
+@router.get("/{order_id}", response_model=OrderRead, responses=problems(404, 422))
+async def read_order(order: VisibleOrder, request: Request, response: Response) -> Order | Response:
+    """One order: its owner, staff and admins may see it."""
+    etag = _etag(order)
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return order
+
+
+@router.post("/{order_id}/cancel", response_model=OrderRead, responses=problems(404, 409, 412, 422))
+async def cancel_order(
+    user: CurrentUser, order: VisibleOrder, session: SessionDep, request: Request, response: Response
+) -> Order:
+    """Cancel an order and put its stock back (owner while pending; staff while pending or paid)."""
+    require_match(request, _etag(order))
+    order = await service.cancel(session, user, order)
+    response.headers["ETag"] = _etag(order)
+    return order
+
+
+@router.post("/{order_id}/status", response_model=OrderRead, responses=problems(403, 404, 409, 412, 422))
+async def change_order_status(
+    body: OrderStatusChange,
+    user: StaffUser,
+    order: VisibleOrder,
+    session: SessionDep,
+    request: Request,
+    response: Response,
+) -> Order:
+    """Move an order to its next status (pending → paid → shipped → delivered) or cancel it."""
+    require_match(request, _etag(order))
+    order = await service.change_status(session, user, order, body.status)
+    response.headers["ETag"] = _etag(order)
+    return order

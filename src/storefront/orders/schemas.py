@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from storefront.kit.schemas import InputModel, Money, ReadModel
+from storefront.models import OrderStatus
+
+ExportFormat = Literal["csv", "jsonl"]
+
+
+class OrderLineCreate(InputModel):
+    product_id: int = Field(ge=1, le=2**31 - 1, examples=[1])
+    quantity: int = Field(ge=1, le=1000, examples=[2])
+
+
+class OrderCreate(InputModel):
+    items: Annotated[list[OrderLineCreate], Field(min_length=1, max_length=50)]
+    shipping_address: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
+        None, examples=["1 Main Street, 1000 Brussels, Belgium"]
+    )
+    note: Annotated[str, Field(max_length=1000)] | None = Field(None, examples=["Please ring twice."])
+
+    @field_validator("items")
+    @classmethod
+    def _distinct_products(cls, items: list[OrderLineCreate]) -> list[OrderLineCreate]:
+        ids = [line.product_id for line in items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each product may appear on one line only")
+        return items
+
+
+class OrderStatusChange(InputModel):
+    status: OrderStatus = Field(examples=["paid"])
+
+
+class OrderItemRead(ReadModel):
+    product_id: int
+    name: str
+    unit_price: Money
+    quantity: int
+    line_total: Money
+
+
+class OrderRead(ReadModel):
+    id: int
+    user_id: int
+    status: OrderStatus
+    items: list[OrderItemRead]
+    subtotal: Money
+    total: Money
+    currency: str
+    shipping_address: str | None
+    note: str | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,86 @@
+"""Order rules: all-or-nothing stock, server-side totals, the status machine.
+
+Services flush, never commit: the request boundary does, so a failure
+anywhere rolls back every stock change made for the order.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.auth.dependencies import is_staff
+from storefront.catalog.errors import InsufficientStock
+from storefront.models import Order, OrderItem, OrderStatus, User
+from storefront.orders import repository
+from storefront.orders.errors import InvalidTransition, UnknownProduct
+from storefront.orders.schemas import OrderCreate
+
+# Forward moves staff may make; cancelling is handled apart (it returns stock).
+NEXT_STATUS = {
+    OrderStatus.pending: OrderStatus.paid,
+    OrderStatus.paid: OrderStatus.shipped,
+    OrderStatus.shipped: OrderStatus.delivered,
+}
+
+
+async def place(session: AsyncSession, user: User, data: OrderCreate, *, currency: str) -> Order:
+    """Take stock for every line or none, and record the order at today's prices."""
+    wanted = [(line.product_id, line.quantity) for line in data.items]
+    products = await repository.products_for_sale(session, [product_id for product_id, _ in wanted])
+    if unknown := {product_id for product_id, _ in wanted} - products.keys():
+        raise UnknownProduct(unknown)
+    if short := await repository.take_stock(session, wanted):
+        raise InsufficientStock(short)
+    items = [
+        OrderItem(
+            product_id=product_id,
+            name=products[product_id].name,
+            unit_price=products[product_id].price,
+            quantity=quantity,
+            line_total=products[product_id].price * quantity,
+        )
+        for product_id, quantity in wanted
+    ]
+    subtotal = sum((item.line_total for item in items), start=Decimal("0.00"))
+    order = Order(
+        user_id=user.id,
+        status=OrderStatus.pending,
+        items=items,
+        subtotal=subtotal,
+        total=subtotal,
+        currency=currency,
+        shipping_address=data.shipping_address,
+        note=data.note,
+    )
+    session.add(order)
+    await session.flush()
+    return order
+
+
+def may_cancel(actor: User, order: Order) -> bool:
+    if is_staff(actor):
+        return order.status in (OrderStatus.pending, OrderStatus.paid)
+    return order.user_id == actor.id and order.status == OrderStatus.pending
+
+
+async def cancel(session: AsyncSession, actor: User, order: Order) -> Order:
+    """Cancel and put the stock back, in the same transaction."""
+    if not may_cancel(actor, order):
+        raise InvalidTransition(f"An order that is {order.status} cannot be cancelled by you.")
+    await repository.return_stock(session, [(item.product_id, item.quantity) for item in order.items])
+    order.status = OrderStatus.cancelled
+    await session.flush()
+    return order
+
+
+async def change_status(session: AsyncSession, actor: User, order: Order, status: OrderStatus) -> Order:
+    """Move an order along pending → paid → shipped → delivered, or cancel it."""
+    if status == OrderStatus.cancelled:
+        return await cancel(session, actor, order)
+    if NEXT_STATUS.get(order.status) != status:
+        raise InvalidTransition(f"An order cannot go from {order.status} to {status}.")
+    order.status = status
+    await session.flush()
+    return order

@@ -1,0 +1,83 @@
+"""Streamed order exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from httpx import AsyncClient
+
+from tests.factories import Factory
+
+EXPORT = "/api/v1/orders/export"
+
+
+async def test_csv_export_streams_every_order(client: AsyncClient, factory: Factory) -> None:
+    buyers = [await factory.customer() for _ in range(3)]
+    staff = await factory.staff()
+    product = await factory.product(stock=100)
+    for n in range(7):
+        placed = await client.post(
+            "/api/v1/orders",
+            json={"items": [{"product_id": product.id, "quantity": n + 1}]},
+            headers=buyers[n % 3].headers,
+        )
+        assert placed.status_code == 201
+
+    async with client.stream("GET", EXPORT, params={"format": "csv"}, headers=staff.headers) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/csv")
+        assert "attachment" in response.headers["content-disposition"]
+        assert "content-length" not in response.headers  # streamed, not buffered
+        text = "".join([chunk async for chunk in response.aiter_text()])
+
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert len(rows) == 7
+    assert rows[0].keys() == {
+        "id",
+        "user_id",
+        "status",
+        "lines",
+        "subtotal",
+        "total",
+        "currency",
+        "created_at",
+        "updated_at",
+    }
+    assert [row["total"] for row in rows] == [f"{10 * (n + 1)}.00" for n in range(7)]
+    assert {int(row["user_id"]) for row in rows} == {b.id for b in buyers}
+
+
+async def test_jsonl_export_has_whole_orders(client: AsyncClient, factory: Factory) -> None:
+    buyer, admin = await factory.customer(), await factory.admin()
+    a, b = await factory.product(stock=5), await factory.product(stock=5)
+    await client.post(
+        "/api/v1/orders",
+        json={"items": [{"product_id": a.id, "quantity": 1}, {"product_id": b.id, "quantity": 2}]},
+        headers=buyer.headers,
+    )
+
+    response = await client.get(EXPORT, params={"format": "jsonl"}, headers=admin.headers)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/jsonl")
+    lines = response.text.strip().split("\n")
+    assert len(lines) == 1
+    order = json.loads(lines[0])
+    assert order["user_id"] == buyer.id
+    assert [(i["product_id"], i["quantity"]) for i in order["items"]] == [(a.id, 1), (b.id, 2)]
+    assert order["total"] == "30.00"
+
+
+async def test_export_is_for_staff_only(client: AsyncClient, factory: Factory) -> None:
+    buyer = await factory.customer()
+    assert (await client.get(EXPORT, headers=buyer.headers)).status_code == 403
+    assert (await client.get(EXPORT)).status_code == 401
+
+
+async def test_export_format_is_checked(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    response = await client.get(EXPORT, params={"format": "xlsx"}, headers=staff.headers)
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_error"
