@@ -9,12 +9,18 @@ still using real, separate connections (concurrency tests need them).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
@@ -79,6 +85,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         secret_key="test-secret-key-that-is-long-enough-for-hs256",
         storage_url=f"file://{tmp_path}/uploads",
+        mail_dir=tmp_path / "mail",
+        # Tests drive the worker themselves (tests/test_worker.py runs it embedded).
+        worker_embedded=False,
         rate_limits_enabled=False,
         log_level="WARNING",
     )
@@ -119,3 +128,39 @@ def client(app_client: AsyncClient) -> AsyncClient:
 @pytest.fixture
 def factory(database: Database, settings: Settings) -> Factory:
     return Factory(database, settings)
+
+
+class _TestServer(uvicorn.Server):
+    """uvicorn in the test's own event loop, leaving signal handling to pytest."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@dataclass
+class LiveServer:
+    app: FastAPI
+    url: str
+
+    @property
+    def ws_url(self) -> str:
+        return self.url.replace("http://", "ws://", 1)
+
+
+@pytest.fixture
+async def live_server(settings: Settings, database: Database) -> AsyncIterator[LiveServer]:
+    """The app served over real loopback HTTP and WebSockets (streams need it)."""
+    app = create_app(settings)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = _TestServer(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.01)
+    yield LiveServer(app=app, url=f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    await asyncio.wait_for(task, timeout=30)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -101,20 +104,62 @@ WRITE_OPTION = "storefront_write"
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+AFTER_COMMIT = "storefront.after_commit"
+log = logging.getLogger("storefront.db")
+
+
 class Database:
     """The engine and two session factories: one for reading, one for writing.
 
     They differ only on SQLite, where writing transactions begin IMMEDIATE.
+    Each session knows its `Database` (`session.info["database"]`), so code
+    that runs after a commit can reach what the app attached here (`broker`,
+    `on_email_queued`).
     """
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.engine = create_engine(settings)
-        self.read_session = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        info = {"database": self}
+        self.read_session = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False, info=info)
         writer = self.engine.execution_options(**{WRITE_OPTION: True})
-        self.write_session = async_sessionmaker(writer, expire_on_commit=False, autoflush=False)
+        self.write_session = async_sessionmaker(writer, expire_on_commit=False, autoflush=False, info=info)
+        self.broker: Any = None
+        self.on_email_queued: Callable[[], None] | None = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A writing session outside a request: committed (then its after-commit
+        callbacks run) when the block ends, rolled back if it raises."""
+        async with self.write_session() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                session.info.pop(AFTER_COMMIT, None)
+                raise
+            await session.commit()
+            await run_after_commit(session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None] | None]) -> None:
+    """Run `callback` once this session's transaction has committed (never on rollback)."""
+    session.info.setdefault(AFTER_COMMIT, []).append(callback)
+
+
+async def run_after_commit(session: AsyncSession) -> None:
+    for callback in session.info.pop(AFTER_COMMIT, []):
+        try:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            # The change is committed; a failed notification is recovered by
+            # replay (events) or polling (jobs), so it must not fail the request.
+            log.exception("after-commit callback failed")
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -131,9 +176,10 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             yield session
         except BaseException:
             await session.rollback()
+            session.info.pop(AFTER_COMMIT, None)
             raise
-        else:
-            await session.commit()
+        await session.commit()
+        await run_after_commit(session)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

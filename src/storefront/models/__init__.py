@@ -2,7 +2,21 @@
 
 from storefront.models.idempotency import IdempotencyRecord
 from storefront.models.order import Order, OrderItem, OrderStatus
+from storefront.models.outbox import Audience, Email, EmailStatus, Event, StreamTicket
 from storefront.models.product import Product
 from storefront.models.user import Role, User
 
-__all__ = ["IdempotencyRecord", "Order", "OrderItem", "OrderStatus", "Product", "Role", "User"]
+__all__ = [
+    "Audience",
+    "Email",
+    "EmailStatus",
+    "Event",
+    "StreamTicket",
+    "IdempotencyRecord",
+    "Order",
+    "OrderItem",
+    "OrderStatus",
+    "Product",
+    "Role",
+    "User",
+]

@@ -40,7 +40,9 @@ async def place_order(
     """Place an order; stock is taken for all lines or none. Honours `Idempotency-Key`."""
     if idempotency is not None and (replay := await idempotency.replay()) is not None:
         return replay
-    order = await service.place(session, user, body, currency=settings.currency)
+    order = await service.place(
+        session, user, body, currency=settings.currency, stock_low_threshold=settings.stock_low_threshold
+    )
     location = f"/api/v1/orders/{order.id}"
     response.headers["Location"] = location
     response.headers["ETag"] = _etag(order)

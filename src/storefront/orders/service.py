@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storefront.auth.dependencies import is_staff
 from storefront.catalog.errors import InsufficientStock
 from storefront.models import Order, OrderItem, OrderStatus, User
-from storefront.orders import repository
+from storefront.orders import notify, repository
 from storefront.orders.errors import InvalidTransition, UnknownProduct
 from storefront.orders.schemas import OrderCreate
 
@@ -25,7 +25,9 @@ NEXT_STATUS = {
 }
 
 
-async def place(session: AsyncSession, user: User, data: OrderCreate, *, currency: str) -> Order:
+async def place(
+    session: AsyncSession, user: User, data: OrderCreate, *, currency: str, stock_low_threshold: int
+) -> Order:
     """Take stock for every line or none, and record the order at today's prices."""
     wanted = [(line.product_id, line.quantity) for line in data.items]
     products = await repository.products_for_sale(session, [product_id for product_id, _ in wanted])
@@ -56,6 +58,8 @@ async def place(session: AsyncSession, user: User, data: OrderCreate, *, currenc
     )
     session.add(order)
     await session.flush()
+    await notify.order_placed(session, user, order)
+    await notify.stock_taken(session, wanted, stock_low_threshold)
     return order
 
 
@@ -70,9 +74,7 @@ async def cancel(session: AsyncSession, actor: User, order: Order) -> Order:
     if not may_cancel(actor, order):
         raise InvalidTransition(f"An order that is {order.status} cannot be cancelled by you.")
     await repository.return_stock(session, [(item.product_id, item.quantity) for item in order.items])
-    order.status = OrderStatus.cancelled
-    await session.flush()
-    return order
+    return await _move(session, order, OrderStatus.cancelled)
 
 
 async def change_status(session: AsyncSession, actor: User, order: Order, status: OrderStatus) -> Order:
@@ -81,6 +83,12 @@ async def change_status(session: AsyncSession, actor: User, order: Order, status
         return await cancel(session, actor, order)
     if NEXT_STATUS.get(order.status) != status:
         raise InvalidTransition(f"An order cannot go from {order.status} to {status}.")
+    return await _move(session, order, status)
+
+
+async def _move(session: AsyncSession, order: Order, status: OrderStatus) -> Order:
+    previous = str(order.status)
     order.status = status
     await session.flush()
+    await notify.status_changed(session, order, previous)
     return order

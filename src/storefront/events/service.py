@@ -1,0 +1,84 @@
+"""Recording events (in the caller's transaction) and reading the log back."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.auth.dependencies import is_staff
+from storefront.db import after_commit, utcnow
+from storefront.events.schemas import PublishedEvent
+from storefront.models import Audience, Event, StreamTicket, User
+
+TICKET_SECONDS = 60
+REPLAY_LIMIT = 1000
+
+
+async def record(
+    session: AsyncSession,
+    type_: str,
+    data: dict[str, Any],
+    *,
+    audience: Audience = Audience.public,
+    user_id: int | None = None,
+) -> Event:
+    """Add an event to the log in the current transaction; it is published
+    to live streams only once that transaction commits."""
+    event = Event(type=type_, data=data, audience=audience, user_id=user_id, created_at=utcnow())
+    session.add(event)
+    await session.flush()
+    published = PublishedEvent.model_validate(event)
+    database = session.info.get("database")
+    broker = getattr(database, "broker", None)
+    if broker is not None:
+        after_commit(session, lambda: broker.publish([published]))
+    return event
+
+
+def may_see(user: User, event: PublishedEvent) -> bool:
+    """Customers see public events and their own; staff and admins see all."""
+    if is_staff(user):
+        return True
+    return event.audience == Audience.public or (event.audience == Audience.owner and event.user_id == user.id)
+
+
+async def missed(session: AsyncSession, user: User, since: int) -> list[PublishedEvent]:
+    """Events after `since` that `user` may see, oldest first (at most REPLAY_LIMIT)."""
+    query = select(Event).where(Event.id > since).order_by(Event.id).limit(REPLAY_LIMIT)
+    if not is_staff(user):
+        query = query.where(
+            or_(Event.audience == Audience.public, (Event.audience == Audience.owner) & (Event.user_id == user.id))
+        )
+    return [PublishedEvent.model_validate(event) for event in await session.scalars(query)]
+
+
+async def issue_ticket(session: AsyncSession, user: User) -> tuple[str, int]:
+    ticket = secrets.token_urlsafe(32)
+    session.add(
+        StreamTicket(
+            ticket_hash=_hash(ticket), user_id=user.id, expires_at=utcnow() + timedelta(seconds=TICKET_SECONDS)
+        )
+    )
+    await session.flush()
+    return ticket, TICKET_SECONDS
+
+
+async def redeem_ticket(session: AsyncSession, ticket: str) -> int | None:
+    """The user id of a valid, unused ticket, which is used up; else None."""
+    now = utcnow()
+    result = await session.execute(
+        update(StreamTicket)
+        .where(StreamTicket.ticket_hash == _hash(ticket), StreamTicket.used_at.is_(None), StreamTicket.expires_at > now)
+        .values(used_at=now)
+        .returning(StreamTicket.user_id)
+    )
+    return result.scalar_one_or_none()
+
+
+def _hash(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()

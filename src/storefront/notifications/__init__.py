@@ -1,0 +1,1 @@
+"""Email notifications: written in the outbox with the change, delivered by the worker."""

@@ -1,0 +1,59 @@
+"""What placing or changing an order tells the world: events and emails,
+recorded in the same transaction as the change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.events import service as events
+from storefront.models import Audience, Order, Product, User
+from storefront.notifications import service as notifications
+from storefront.orders.schemas import OrderRead
+
+
+def _summary(order: Order) -> dict[str, object]:
+    return {
+        "order_id": order.id,
+        "user_id": order.user_id,
+        "status": str(order.status),
+        "total": f"{order.total:.2f}",
+        "currency": order.currency,
+    }
+
+
+def _email_context(user: User, order: Order) -> dict[str, object]:
+    return {
+        "user": {"username": user.username, "full_name": user.full_name},
+        "order": OrderRead.model_validate(order).model_dump(mode="json"),
+    }
+
+
+async def order_placed(session: AsyncSession, owner: User, order: Order) -> None:
+    await events.record(session, "order.created", _summary(order), audience=Audience.owner, user_id=order.user_id)
+    await notifications.queue_template(
+        session, "order_confirmation", to=owner.email, context=_email_context(owner, order)
+    )
+
+
+async def status_changed(session: AsyncSession, order: Order, previous: str) -> None:
+    owner = await session.get(User, order.user_id)
+    data = _summary(order) | {"previous_status": previous}
+    await events.record(session, "order.status_changed", data, audience=Audience.owner, user_id=order.user_id)
+    if owner is not None and owner.is_active:
+        await notifications.queue_template(
+            session, "order_status", to=owner.email, context=_email_context(owner, order)
+        )
+
+
+async def stock_taken(session: AsyncSession, lines: Sequence[tuple[int, int]], threshold: int) -> None:
+    """`stock.low` for each product whose stock just fell to the threshold or below."""
+    taken = dict(lines)
+    rows = (await session.execute(select(Product.id, Product.stock).where(Product.id.in_(taken)))).all()
+    for product_id, stock in sorted(rows):
+        if stock <= threshold < stock + taken[product_id]:
+            await events.record(
+                session, "stock.low", {"product_id": product_id, "stock": stock}, audience=Audience.staff
+            )
