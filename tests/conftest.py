@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -30,6 +30,7 @@ from storefront import migrations
 from storefront.config import Settings
 from storefront.db import Base, Database
 from storefront.main import create_app
+from storefront.server import StorefrontServer
 from tests.factories import Factory
 
 BACKEND = os.environ.get("TEST_DATABASE", "sqlite")
@@ -130,7 +131,7 @@ def factory(database: Database, settings: Settings) -> Factory:
     return Factory(database, settings)
 
 
-class _TestServer(uvicorn.Server):
+class _TestServer(StorefrontServer):
     """uvicorn in the test's own event loop, leaving signal handling to pytest."""
 
     @contextlib.contextmanager
@@ -142,6 +143,13 @@ class _TestServer(uvicorn.Server):
 class LiveServer:
     app: FastAPI
     url: str
+    server: uvicorn.Server
+    task: asyncio.Task[None]
+
+    async def stop(self) -> None:
+        """Shut down as on SIGTERM."""
+        self.server.should_exit = True
+        await asyncio.wait_for(asyncio.shield(self.task), timeout=30)
 
     @property
     def ws_url(self) -> str:
@@ -161,6 +169,6 @@ async def live_server(settings: Settings, database: Database) -> AsyncIterator[L
         if task.done():
             task.result()
         await asyncio.sleep(0.01)
-    yield LiveServer(app=app, url=f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=30)
+    live = LiveServer(app=app, url=f"http://127.0.0.1:{port}", server=server, task=task)
+    yield live
+    await live.stop()

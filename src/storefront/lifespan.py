@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 from storefront.db import Database
 from storefront.events.broker import LocalBroker, RedisBroker
 from storefront.events.stream import StreamCounter
+from storefront.server import on_shutdown
 from storefront.worker import Worker
 
 
@@ -33,9 +34,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database.on_email_queued = worker.notify
         worker_task = asyncio.create_task(worker.run(), name="storefront-worker")
     app.state.worker = worker
+    remove_hook = on_shutdown(broker.close)
     try:
         yield
     finally:
+        remove_hook()
         # Streams end first (their sockets close with 1001), then the worker
         # finishes or releases what it holds, then connections close.
         await broker.close()

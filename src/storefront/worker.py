@@ -56,6 +56,8 @@ class Worker:
         log.info("worker_started", worker=self.id)
         loop = asyncio.get_running_loop()
         while not self._stopping.is_set():
+            # Cleared before looking, so work committed while we look wakes the next wait.
+            self._wake.clear()
             try:
                 delivered = await self.run_once()
                 if loop.time() >= self._next_maintenance:
@@ -69,7 +71,6 @@ class Worker:
         log.info("worker_stopped", worker=self.id)
 
     async def _idle(self) -> None:
-        self._wake.clear()
         waits = [asyncio.ensure_future(self._wake.wait()), asyncio.ensure_future(self._stopping.wait())]
         await asyncio.wait(waits, timeout=self.settings.worker_poll_seconds, return_when=asyncio.FIRST_COMPLETED)
         for waiter in waits:

@@ -33,7 +33,14 @@ async def _stream_listener(request: Request) -> User:
     return user
 
 
-StreamListener = Annotated[User, Depends(_stream_listener)]
+async def _stream_slot(user: Annotated[User, Depends(_stream_listener)], request: Request) -> AsyncIterator[User]:
+    """The listener, holding one of their stream slots until the response ends (429 when none is free)."""
+    counter: StreamCounter = request.app.state.stream_counter
+    with counter.hold(user.id):
+        yield user
+
+
+StreamListener = Annotated[User, Depends(_stream_slot, scope="request")]
 
 
 @router.post("/ticket", status_code=201, response_model=TicketRead, responses=problems(401))
@@ -56,10 +63,8 @@ async def stream_events(
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: `id:` is the event id; `Last-Event-ID` replays what was missed."""
     database: Database = request.app.state.database
-    counter: StreamCounter = request.app.state.stream_counter
-    with counter.hold(user.id):
-        async for event in events_for(database, user, last_event_id if last_event_id is not None else since):
-            yield ServerSentEvent(raw_data=event.model_dump_json(), id=str(event.id), event=event.type)
+    async for event in events_for(database, user, last_event_id if last_event_id is not None else since):
+        yield ServerSentEvent(raw_data=event.model_dump_json(), id=str(event.id), event=event.type)
 
 
 @ws_router.websocket("/ws/echo")
@@ -75,6 +80,9 @@ async def echo(websocket: WebSocket) -> None:
 @ws_router.websocket("/ws/events")
 async def websocket_events(websocket: WebSocket, since: Since = None) -> None:
     """Pushes events as JSON; `?since=` replays missed ones; `{"type":"ping"}` gets a pong."""
+    # Accepted before any refusal: a close code reaches the client only on an
+    # open socket (a refused handshake is a bare HTTP 403 to browsers).
+    await websocket.accept()
     user = await stream_user(websocket)
     if user is None:
         await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid credentials")
@@ -84,7 +92,6 @@ async def websocket_events(websocket: WebSocket, since: Since = None) -> None:
         await websocket.close(code=status.WS_1013_TRY_AGAIN_LATER, reason="too many streams")
         return
     try:
-        await websocket.accept()
         await _pump(websocket, websocket.app.state.database, user, since)
     finally:
         counter.release(user.id)

@@ -1,0 +1,36 @@
+"""`storefront worker`: the job worker as a process of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from storefront.config import Settings
+from storefront.db import Database
+from storefront.log import configure_logging
+from storefront.worker import Worker, queue_status
+
+
+async def run_worker(settings: Settings) -> None:
+    """Run until SIGTERM or SIGINT, then finish or release what is held and exit 0."""
+    configure_logging(settings.log_level, settings.log_format)
+    database = Database(settings)
+    worker = Worker(database, settings)
+    task = asyncio.create_task(worker.run(), name="storefront-worker")
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await asyncio.wait({task, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
+        await worker.stop(task)
+    finally:
+        await database.dispose()
+
+
+async def show_status(settings: Settings) -> dict[str, int]:
+    database = Database(settings)
+    try:
+        return await queue_status(database)
+    finally:
+        await database.dispose()

@@ -1,0 +1,45 @@
+"""uvicorn, taught to end event streams politely before it shuts down.
+
+uvicorn closes open WebSockets with 1012 before the app hears of shutdown (the
+ASGI lifespan event comes last). Storefront's contract is 1001 ("going
+away"), so the server first runs the shutdown hooks the app registered: the
+broker ends every stream, each socket closes with 1001 and each SSE response
+finishes. Then uvicorn's own graceful shutdown proceeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from uvicorn.supervisors import Multiprocess
+
+STREAM_CLOSE_GRACE_SECONDS = 2.0
+_shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
+
+
+def on_shutdown(hook: Callable[[], Awaitable[None]]) -> Callable[[], None]:
+    """Run `hook` when the server starts shutting down; returns its remover."""
+    _shutdown_hooks.append(hook)
+    return lambda: _shutdown_hooks.remove(hook) if hook in _shutdown_hooks else None
+
+
+class StorefrontServer(uvicorn.Server):
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for hook in list(_shutdown_hooks):
+            await hook()
+        if _shutdown_hooks and self.server_state.connections:
+            await asyncio.sleep(0.05)  # let the close frames go out
+        await super().shutdown(sockets)
+
+
+def run(config: uvicorn.Config) -> None:
+    """What `uvicorn.run` does, with `StorefrontServer` in every worker process."""
+    server = StorefrontServer(config)
+    if config.workers > 1:
+        sock = config.bind_socket()
+        Multiprocess(config, target=server.run, sockets=[sock]).run()
+    else:
+        server.run()

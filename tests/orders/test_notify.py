@@ -1,0 +1,94 @@
+"""Orders tell the world in the same transaction: emails and events, or nothing."""
+
+from __future__ import annotations
+
+from httpx import AsyncClient
+from sqlalchemy import select
+
+from storefront.config import Settings
+from storefront.db import Database
+from storefront.models import Email, Event
+from storefront.worker import Worker
+from tests.factories import Factory
+
+ORDERS = "/api/v1/orders"
+
+
+async def outbox(database: Database) -> tuple[list[Email], list[Event]]:
+    async with database.read_session() as session:
+        emails = list(await session.scalars(select(Email).order_by(Email.id)))
+        events = list(await session.scalars(select(Event).order_by(Event.id)))
+    return emails, events
+
+
+async def test_placing_an_order_queues_a_confirmation_and_an_event(
+    client: AsyncClient, factory: Factory, database: Database, settings: Settings
+) -> None:
+    buyer = await factory.customer(full_name="Ada Lovelace")
+    product = await factory.product(name="Teapot", stock=10)
+
+    placed = await client.post(
+        ORDERS, json={"items": [{"product_id": product.id, "quantity": 2}]}, headers=buyer.headers
+    )
+    order_id = placed.json()["id"]
+
+    emails, events = await outbox(database)
+    assert [(e.kind, e.to) for e in emails] == [("order_confirmation", buyer.user.email)]
+    assert f"#{order_id}" in emails[0].subject
+    assert "2 \u00d7 Teapot" in emails[0].body_text
+    assert [(e.type, e.user_id, e.data["order_id"]) for e in events] == [("order.created", buyer.id, order_id)]
+
+    await Worker(database, settings).run_once()
+    [eml] = settings.mail_dir.glob("*.eml")
+    assert f"Your order #{order_id} is confirmed" in eml.read_text()
+
+
+async def test_a_refused_order_sends_nothing_and_emits_nothing(
+    client: AsyncClient, factory: Factory, database: Database, settings: Settings
+) -> None:
+    buyer = await factory.customer()
+    product = await factory.product(stock=1)
+
+    refused = await client.post(
+        ORDERS, json={"items": [{"product_id": product.id, "quantity": 5}]}, headers=buyer.headers
+    )
+
+    assert refused.status_code == 409
+    assert await outbox(database) == ([], [])
+    assert await Worker(database, settings).run_once() == 0
+    assert list(settings.mail_dir.glob("*.eml")) == []
+
+
+async def test_status_changes_email_the_customer(client: AsyncClient, factory: Factory, database: Database) -> None:
+    buyer, staff = await factory.customer(), await factory.staff()
+    product = await factory.product(stock=10)
+    order_id = (
+        await client.post(ORDERS, json={"items": [{"product_id": product.id, "quantity": 1}]}, headers=buyer.headers)
+    ).json()["id"]
+
+    await client.post(f"{ORDERS}/{order_id}/status", json={"status": "paid"}, headers=staff.headers)
+    await client.post(f"{ORDERS}/{order_id}/cancel", headers=staff.headers)
+
+    emails, events = await outbox(database)
+    assert [e.kind for e in emails] == ["order_confirmation", "order_status", "order_status"]
+    assert [e.subject for e in emails[1:]] == [
+        f"Your order #{order_id} is now paid",
+        f"Your order #{order_id} is now cancelled",
+    ]
+    changes = [(e.data["previous_status"], e.data["status"]) for e in events if e.type == "order.status_changed"]
+    assert changes == [("pending", "paid"), ("paid", "cancelled")]
+
+
+async def test_stock_falling_to_the_threshold_emits_stock_low_once(
+    client: AsyncClient, factory: Factory, database: Database, settings: Settings
+) -> None:
+    buyer = await factory.customer()
+    product = await factory.product(stock=settings.stock_low_threshold + 2)
+    for _ in range(3):
+        await client.post(ORDERS, json={"items": [{"product_id": product.id, "quantity": 1}]}, headers=buyer.headers)
+
+    _, events = await outbox(database)
+    low = [e for e in events if e.type == "stock.low"]
+    assert [(e.data, e.audience) for e in low] == [
+        ({"product_id": product.id, "stock": settings.stock_low_threshold}, "staff")
+    ]
