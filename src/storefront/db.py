@@ -77,6 +77,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     )
 
 
+def _unicode_lower(value: str | None) -> str | None:
+    return value.lower() if isinstance(value, str) else value
+
+
 def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -84,6 +88,9 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         # second writer wait instead of failing with "database is locked".
         # The driver's own transaction handling is off so `_on_begin` decides.
         dbapi_connection.isolation_level = None
+        # SQLite's own lower() folds ASCII only; searches fold case like Python
+        # (and PostgreSQL) do, so "Éclair" finds "éclair".
+        dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")

@@ -14,7 +14,7 @@ import socket
 from collections.abc import Awaitable, Callable
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors import multiprocess
 
 STREAM_CLOSE_GRACE_SECONDS = 2.0
 _shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
@@ -35,11 +35,27 @@ class StorefrontServer(uvicorn.Server):
         await super().shutdown(sockets)
 
 
+class StorefrontProcess(multiprocess.Process):
+    """A uvicorn worker process whose server is a `StorefrontServer`.
+
+    The object is pickled into the spawned child, so the child runs this
+    class's `server` property too.
+    """
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = StorefrontServer(config=self.config)
+        return self._server
+
+
 def run(config: uvicorn.Config) -> None:
     """What `uvicorn.run` does, with `StorefrontServer` in every worker process."""
-    server = StorefrontServer(config)
     if config.workers > 1:
+        # uvicorn's supervisor builds its worker processes by this module-level
+        # name; only this (parent) process builds them.
+        multiprocess.Process = StorefrontProcess  # type: ignore[misc]
         sock = config.bind_socket()
-        Multiprocess(config, target=server.run, sockets=[sock]).run()
+        multiprocess.Multiprocess(config, sockets=[sock]).run()
     else:
-        server.run()
+        StorefrontServer(config).run()

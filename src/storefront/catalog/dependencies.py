@@ -23,4 +23,13 @@ async def _visible_product(product_id: ProductId, session: SessionDep, user: Opt
     return product
 
 
+async def _writable_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:
+    """As `VisibleProduct`, with its row locked for this request's write."""
+    product = await repository.get_visible(session, product_id, include_archived=is_staff(user), for_update=True)
+    if product is None:
+        raise ProductNotFound()
+    return product
+
+
 VisibleProduct = Annotated[Product, Depends(_visible_product)]
+WritableProduct = Annotated[Product, Depends(_writable_product)]

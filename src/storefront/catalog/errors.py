@@ -26,3 +26,10 @@ class InsufficientStock(Conflict):
             f"Not enough stock for product(s) {', '.join(map(str, ids))}.",
             product_ids=ids,
         )
+
+
+class StockLimitExceeded(Conflict):
+    code = "stock_limit_exceeded"
+
+    def __init__(self, product_id: int, limit: int) -> None:
+        super().__init__(f"Stock of product {product_id} would exceed {limit}.", product_ids=[product_id])

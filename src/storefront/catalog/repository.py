@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.db import utcnow
@@ -18,8 +18,19 @@ def visible(include_archived: bool) -> Select[Product]:
     return query if include_archived else query.where(Product.archived.is_(False))
 
 
-async def get_visible(session: AsyncSession, product_id: int, include_archived: bool) -> Product | None:
-    return (await session.scalars(visible(include_archived).where(Product.id == product_id))).first()
+async def get_visible(
+    session: AsyncSession, product_id: int, include_archived: bool, *, for_update: bool = False
+) -> Product | None:
+    """One product; `for_update` locks its row until the transaction ends.
+
+    A write that checks `If-Match` and then updates must hold the row: two
+    writers that both read the old version would otherwise both pass the check,
+    and the loser's versioned UPDATE would fail as stale data (a 500).
+    """
+    query = visible(include_archived).where(Product.id == product_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await session.scalars(query)).first()
 
 
 def search(
@@ -57,15 +68,24 @@ async def sku_taken(session: AsyncSession, sku: str, *, excluding: int | None = 
     return (await session.scalar(query.limit(1))) is not None
 
 
-async def add_stock(session: AsyncSession, product_id: int, delta: int) -> bool:
-    """Change stock atomically in one statement; False if it would go below zero.
+async def add_stock(session: AsyncSession, product_id: int, delta: int, *, ceiling: int | None = None) -> bool:
+    """Change stock atomically in one statement; False if it would leave 0..ceiling.
 
     A conditional UPDATE, never read-then-write: concurrent callers cannot
-    both take the last unit.
+    both take the last unit. The bound is compared against `stock` itself, not
+    `stock + delta`, so the check cannot overflow the integer column. Without a
+    `ceiling` only the floor (zero) is enforced.
     """
+    in_range: ColumnElement[bool]
+    if delta < 0:
+        in_range = Product.stock >= -delta
+    elif ceiling is not None:
+        in_range = Product.stock <= ceiling - delta
+    else:
+        in_range = true()
     result = await session.execute(
         update(Product)
-        .where(Product.id == product_id, Product.stock + delta >= 0)
+        .where(Product.id == product_id, in_range)
         .values(stock=Product.stock + delta, version=Product.version + 1, updated_at=utcnow())
         .execution_options(synchronize_session=False)
     )

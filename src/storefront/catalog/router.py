@@ -7,8 +7,9 @@ from fastapi import Depends, Query, Request, Response
 
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser, is_staff
 from storefront.catalog import repository, service
-from storefront.catalog.dependencies import VisibleProduct
+from storefront.catalog.dependencies import VisibleProduct, WritableProduct
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
+from storefront.config import SettingsDep
 from storefront.db import SessionDep
 from storefront.kit.etag import make_etag, not_modified, require_match
 from storefront.kit.openapi import problems
@@ -79,7 +80,7 @@ async def create_product(body: ProductCreate, _: StaffUser, session: SessionDep,
 async def replace_product(
     body: ProductReplace,
     _: StaffUser,
-    product: VisibleProduct,
+    product: WritableProduct,
     session: SessionDep,
     request: Request,
     response: Response,
@@ -95,7 +96,7 @@ async def replace_product(
 async def update_product(
     body: ProductUpdate,
     _: StaffUser,
-    product: VisibleProduct,
+    product: WritableProduct,
     session: SessionDep,
     request: Request,
     response: Response,
@@ -108,7 +109,7 @@ async def update_product(
 
 
 @router.delete("/{product_id}", status_code=204, responses=problems(401, 403, 404, 412, 422))
-async def archive_product(_: AdminUser, product: VisibleProduct, session: SessionDep, request: Request) -> None:
+async def archive_product(_: AdminUser, product: WritableProduct, session: SessionDep, request: Request) -> None:
     """Archive a product: it leaves the catalog, past orders keep their lines."""
     require_match(request, _etag(product))
     await service.archive(session, product)
@@ -116,9 +117,14 @@ async def archive_product(_: AdminUser, product: VisibleProduct, session: Sessio
 
 @router.post("/{product_id}/stock", response_model=ProductRead, responses=WRITE_ERRORS)
 async def adjust_stock(
-    body: StockAdjustment, _: StaffUser, product: VisibleProduct, session: SessionDep, response: Response
+    body: StockAdjustment,
+    _: StaffUser,
+    product: VisibleProduct,
+    session: SessionDep,
+    settings: SettingsDep,
+    response: Response,
 ) -> Product:
     """Add to or take from the stock atomically; never below zero."""
-    product = await service.adjust_stock(session, product, body.delta)
+    product = await service.adjust_stock(session, product, body.delta, stock_low_threshold=settings.stock_low_threshold)
     response.headers["ETag"] = _etag(product)
     return product

@@ -13,7 +13,11 @@ Description = Annotated[str, Field(max_length=2000, examples=["Hand-glazed stone
 Price = Annotated[Money, Field(gt=Decimal(0), le=Decimal(1_000_000), examples=["12.50"])]
 Category = Annotated[str, Field(min_length=1, max_length=50, examples=["kitchen"])]
 Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$", examples=["CUP-ESP-090"])]
-Stock = Annotated[int, Field(ge=0, le=2_000_000_000, examples=[25])]
+# The most a product may hold; well inside a 32-bit integer column, so a stock
+# adjustment near it can be refused instead of overflowing in the database.
+MAX_STOCK = 2_000_000_000
+# Strict: JSON `true` or `"3"` is not a quantity.
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK, strict=True, examples=[25])]
 
 
 class ProductCreate(InputModel):
@@ -41,7 +45,7 @@ class ProductUpdate(PatchModel):
 
 
 class StockAdjustment(InputModel):
-    delta: int = Field(ge=-2_000_000_000, le=2_000_000_000, examples=[-3])
+    delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, strict=True, examples=[-3])
 
 
 class ProductRead(ReadModel):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.catalog import repository
-from storefront.catalog.errors import InsufficientStock, SkuTaken
-from storefront.catalog.schemas import ProductCreate, ProductReplace, ProductUpdate
+from storefront.catalog import notify, repository
+from storefront.catalog.errors import InsufficientStock, SkuTaken, StockLimitExceeded
+from storefront.catalog.schemas import MAX_STOCK, ProductCreate, ProductReplace, ProductUpdate
 from storefront.models import Product
 
 
@@ -16,6 +16,7 @@ async def create(session: AsyncSession, data: ProductCreate) -> Product:
     product = Product(**data.model_dump(), archived=False)
     session.add(product)
     await _flush(session)
+    await notify.product_changed(session, "product.created", product)
     return product
 
 
@@ -29,15 +30,23 @@ async def update(session: AsyncSession, product: Product, data: ProductUpdate) -
 
 async def archive(session: AsyncSession, product: Product) -> None:
     """Archive instead of delete: past orders keep their lines."""
+    if product.archived:
+        return
     product.archived = True
     await session.flush()
+    await notify.product_changed(session, "product.archived", product)
 
 
-async def adjust_stock(session: AsyncSession, product: Product, delta: int) -> Product:
+async def adjust_stock(session: AsyncSession, product: Product, delta: int, *, stock_low_threshold: int) -> Product:
     """Add `delta` (negative to take) to the stock in one atomic statement."""
-    if not await repository.add_stock(session, product.id, delta):
-        raise InsufficientStock([product.id])
+    if not await repository.add_stock(session, product.id, delta, ceiling=MAX_STOCK):
+        if delta < 0:
+            raise InsufficientStock([product.id])
+        raise StockLimitExceeded(product.id, MAX_STOCK)
     await session.refresh(product)
+    await notify.product_changed(session, "product.updated", product)
+    if delta < 0:
+        await notify.stock_lowered(session, {product.id: -delta}, stock_low_threshold)
     return product
 
 
@@ -47,6 +56,7 @@ async def _apply(session: AsyncSession, product: Product, changes: dict[str, obj
     for field, value in changes.items():
         setattr(product, field, value)
     await _flush(session)
+    await notify.product_changed(session, "product.updated", product)
     return product
 
 

@@ -73,7 +73,7 @@ def set_page_headers(request: Request, response: Response, page: Page, total: in
     last = max(0, ((total - 1) // page.limit) * page.limit) if total else 0
     link(0, "first")
     if page.skip > 0:
-        link(max(0, page.skip - page.limit), "prev")
+        link(max(0, min(page.skip - page.limit, last)), "prev")
     if page.skip + page.limit < total:
         link(page.skip + page.limit, "next")
     link(last, "last")

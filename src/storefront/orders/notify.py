@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.catalog import notify as catalog_notify
 from storefront.events import service as events
-from storefront.models import Audience, Order, Product, User
+from storefront.models import Audience, Order, User
 from storefront.notifications import service as notifications
 from storefront.orders.schemas import OrderRead
 
@@ -49,11 +49,4 @@ async def status_changed(session: AsyncSession, order: Order, previous: str) -> 
 
 
 async def stock_taken(session: AsyncSession, lines: Sequence[tuple[int, int]], threshold: int) -> None:
-    """`stock.low` for each product whose stock just fell to the threshold or below."""
-    taken = dict(lines)
-    rows = (await session.execute(select(Product.id, Product.stock).where(Product.id.in_(taken)))).all()
-    for product_id, stock in sorted(rows):
-        if stock <= threshold < stock + taken[product_id]:
-            await events.record(
-                session, "stock.low", {"product_id": product_id, "stock": stock}, audience=Audience.staff
-            )
+    await catalog_notify.stock_lowered(session, dict(lines), threshold)

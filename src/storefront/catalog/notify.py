@@ -1,0 +1,28 @@
+"""Catalog events, recorded in the same transaction as the change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.catalog.schemas import ProductRead
+from storefront.events import service as events
+from storefront.models import Audience, Product
+
+
+async def product_changed(session: AsyncSession, type_: str, product: Product) -> None:
+    """`product.created`, `product.updated` or `product.archived`: public, with the product as read."""
+    data = ProductRead.model_validate(product).model_dump(mode="json")
+    await events.record(session, type_, data, audience=Audience.public)
+
+
+async def stock_lowered(session: AsyncSession, taken: Mapping[int, int], threshold: int) -> None:
+    """`stock.low` (staff only) for each product whose stock just fell to `threshold` or below."""
+    rows = (await session.execute(select(Product.id, Product.stock).where(Product.id.in_(taken)))).all()
+    for product_id, stock in sorted(rows):
+        if stock <= threshold < stock + taken[product_id]:
+            await events.record(
+                session, "stock.low", {"product_id": product_id, "stock": stock}, audience=Audience.staff
+            )

@@ -1,0 +1,92 @@
+"""Rate limits with the `limits` library: moving windows, in memory or in Redis.
+
+With `REDIS_URL` every worker process and replica shares the counters; without
+it each process counts alone. Over a limit the caller gets 429 `rate_limited`
+with `Retry-After` and the `RateLimit-Policy` / `RateLimit` headers of the
+IETF draft (structured fields: `q` quota, `w` window, `r` remaining, `t`
+seconds until reset).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.aio.storage import Storage
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from storefront.config import Settings
+from storefront.errors import RateLimited
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    item: RateLimitItem
+
+    @property
+    def header(self) -> str:
+        return f'"{self.name}";q={self.item.amount};w={self.item.get_expiry()}'
+
+
+def policies(settings: Settings) -> dict[str, Policy]:
+    named = {
+        "login-account": settings.rate_limit_login_account,
+        "login-address": settings.rate_limit_login_address,
+        "register": settings.rate_limit_register,
+        "password-reset": settings.rate_limit_password_reset,
+        "default": settings.rate_limit_default,
+    }
+    return {name: Policy(name, parse(text)) for name, text in named.items() if text}
+
+
+class RateLimiter:
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limits_enabled
+        self.policies = policies(settings)
+        if settings.redis_url:
+            uri = "async+" + settings.redis_url
+            storage = storage_from_string(uri, implementation="redispy")
+        else:
+            storage = storage_from_string("async+memory://")
+        assert isinstance(storage, Storage)
+        self.storage = storage
+        self.strategy = MovingWindowRateLimiter(storage)
+
+    def has(self, name: str) -> bool:
+        return self.enabled and name in self.policies
+
+    async def check(self, name: str, *identity: str) -> None:
+        """Refuse (429) when `identity` has used up `name`'s quota; count nothing."""
+        if self.has(name) and not await self.strategy.test(self.policies[name].item, *identity):
+            raise await self._refusal(name, identity)
+
+    async def hit(self, name: str, *identity: str) -> None:
+        """Count one use (e.g. a failed login); no refusal even if it was the last."""
+        if self.has(name):
+            await self.strategy.hit(self.policies[name].item, *identity)
+
+    async def take(self, name: str, *identity: str) -> None:
+        """Count one use, refusing (429) when none is left."""
+        if self.has(name) and not await self.strategy.hit(self.policies[name].item, *identity):
+            raise await self._refusal(name, identity)
+
+    async def reset(self, name: str, *identity: str) -> None:
+        if self.has(name):
+            await self.strategy.clear(self.policies[name].item, *identity)
+
+    async def _refusal(self, name: str, identity: tuple[str, ...]) -> RateLimited:
+        policy = self.policies[name]
+        stats = await self.strategy.get_window_stats(policy.item, *identity)
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        return RateLimited(
+            "Too many requests; try again later.",
+            headers={
+                "Retry-After": str(wait),
+                "RateLimit-Policy": policy.header,
+                "RateLimit": f'"{name}";r={max(0, stats.remaining)};t={wait}',
+            },
+        )
