@@ -7,6 +7,7 @@ from importlib import resources
 
 import anyio.to_thread
 from pwdlib import PasswordHash
+from pwdlib.exceptions import UnknownHashError
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 MIN_LENGTH = 12
@@ -22,11 +23,18 @@ async def hash_password(password: str) -> str:
 
 
 async def verify_password(password: str, password_hash: str | None) -> tuple[bool, str | None]:
-    """Check a password; also returns a new hash when the stored one is outdated."""
-    if password_hash is None:
-        await anyio.to_thread.run_sync(_hasher.verify, password, _DUMMY_HASH)
-        return False, None
-    return await anyio.to_thread.run_sync(_hasher.verify_and_update, password, password_hash)
+    """Check a password; also returns a new hash when the stored one is outdated.
+
+    No hash, or one that is no hash at all (an erased account's `!`), never
+    matches, and costs the same one hash as a wrong password.
+    """
+    if password_hash is not None:
+        try:
+            return await anyio.to_thread.run_sync(_hasher.verify_and_update, password, password_hash)
+        except UnknownHashError:
+            pass
+    await anyio.to_thread.run_sync(_hasher.verify, password, _DUMMY_HASH)
+    return False, None
 
 
 @lru_cache

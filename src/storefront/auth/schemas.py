@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from storefront.kit.schemas import InputModel, ReadModel
+from storefront.users.schemas import Password
 
 
 class LoginRequest(InputModel):
@@ -12,7 +13,7 @@ class LoginRequest(InputModel):
 
     username: str | None = Field(None, max_length=320, examples=["ada_l"])
     email: str | None = Field(None, max_length=320)
-    password: str = Field(max_length=1024, examples=["correct horse battery staple"])
+    password: Password
 
     @model_validator(mode="after")
     def _one_login(self) -> LoginRequest:

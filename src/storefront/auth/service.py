@@ -29,9 +29,21 @@ async def authenticate(session: AsyncSession, login: str, password: str) -> User
     if user is None or not valid or not user.is_active:
         raise InvalidCredentials()
     if new_hash is not None:
+        await _rehash(session, user, new_hash)
+    return user
+
+
+async def _rehash(session: AsyncSession, user: User, new_hash: str) -> None:
+    """Store the upgraded hash unless the password changed meanwhile.
+
+    The row lock re-reads the user: a concurrent login that upgraded first, or
+    a password change, leaves a different hash, which is then kept as it is.
+    """
+    verified_hash = user.password_hash
+    await users.lock(session, user)
+    if user.password_hash == verified_hash:
         user.password_hash = new_hash
         await session.flush()
-    return user
 
 
 def issue_tokens(settings: Settings, user: User) -> TokenPair:

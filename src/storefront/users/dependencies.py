@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth.dependencies import CurrentUser
 from storefront.db import SessionDep
@@ -15,14 +16,31 @@ from storefront.users.errors import UserNotFound
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The user's id.")]
 
 
-async def _visible_user(user_id: UserId, session: SessionDep, actor: CurrentUser) -> User:
+async def _load(session: AsyncSession, actor: User, user_id: int, *, for_update: bool) -> User:
     """The user, if the caller may see them (admins: anyone; others: themselves); else 404."""
     if actor.role != Role.admin and actor.id != user_id:
         raise UserNotFound()
-    user = await repository.get(session, user_id)
+    user = await repository.get(session, user_id, for_update=for_update)
     if user is None:
         raise UserNotFound()
     return user
 
 
+async def _visible_user(user_id: UserId, session: SessionDep, actor: CurrentUser) -> User:
+    return await _load(session, actor, user_id, for_update=False)
+
+
+async def _writable_user(user_id: UserId, session: SessionDep, actor: CurrentUser) -> User:
+    """As `VisibleUser`, with the row locked for this request's write."""
+    return await _load(session, actor, user_id, for_update=True)
+
+
+async def _writable_self(actor: CurrentUser, session: SessionDep) -> User:
+    """The caller, with their row locked and re-read for this request's write."""
+    await repository.lock(session, actor)
+    return actor
+
+
 VisibleUser = Annotated[User, Depends(_visible_user)]
+WritableUser = Annotated[User, Depends(_writable_user)]
+WritableSelf = Annotated[User, Depends(_writable_self)]

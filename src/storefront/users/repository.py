@@ -9,8 +9,22 @@ from storefront.kit.search import contains_pattern
 from storefront.models import Role, User
 
 
-async def get(session: AsyncSession, user_id: int) -> User | None:
-    return await session.get(User, user_id)
+async def get(session: AsyncSession, user_id: int, *, for_update: bool = False) -> User | None:
+    """One user; `for_update` locks the row until the transaction ends and re-reads it.
+
+    A write that checks `If-Match` and then updates must hold the row: two
+    writers that both read the old version would otherwise both pass the check,
+    and the loser's versioned UPDATE would fail as stale data (a 500).
+    """
+    if not for_update:
+        return await session.get(User, user_id)
+    query = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.scalars(query)).first()
+
+
+async def lock(session: AsyncSession, user: User) -> None:
+    """Lock a user already loaded (the caller, say) and re-read it, as `get(for_update=True)`."""
+    await session.refresh(user, with_for_update=True)
 
 
 async def find_by_login(session: AsyncSession, login: str) -> User | None:

@@ -12,7 +12,7 @@ from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_p
 from storefront.kit.routing import api_router
 from storefront.models import Role, User
 from storefront.users import repository, service
-from storefront.users.dependencies import VisibleUser
+from storefront.users.dependencies import VisibleUser, WritableSelf, WritableUser
 from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRead, UserSelfUpdate
 
 router = api_router("/users", tags=["users"], responses=problems(401))
@@ -34,7 +34,7 @@ async def read_me(user: CurrentUser, response: Response) -> User:
 
 @router.patch("/me", response_model=UserRead, responses=problems(409, 412, 422))
 async def update_me(
-    body: UserSelfUpdate, user: CurrentUser, session: SessionDep, request: Request, response: Response
+    body: UserSelfUpdate, user: WritableSelf, session: SessionDep, request: Request, response: Response
 ) -> User:
     """Change the caller's own name, email or username."""
     require_match(request, _etag(user))
@@ -83,7 +83,7 @@ async def read_user(user: VisibleUser, request: Request, response: Response) -> 
 
 @router.patch("/{user_id}", response_model=UserRead, responses=problems(403, 404, 409, 412, 422))
 async def update_user(
-    body: UserAdminUpdate, _: AdminUser, user: VisibleUser, session: SessionDep, request: Request, response: Response
+    body: UserAdminUpdate, _: AdminUser, user: WritableUser, session: SessionDep, request: Request, response: Response
 ) -> User:
     """Change a user, role and activity included; deactivating ends their sessions."""
     require_match(request, _etag(user))
@@ -93,7 +93,7 @@ async def update_user(
 
 
 @router.delete("/{user_id}", status_code=204, responses=problems(403, 404, 412))
-async def delete_user(_: AdminUser, user: VisibleUser, session: SessionDep, request: Request) -> None:
+async def delete_user(_: AdminUser, user: WritableUser, session: SessionDep, request: Request) -> None:
     """Deactivate a user and erase their personal data; their orders stay."""
     require_match(request, _etag(user))
     await service.deactivate_and_erase(session, user)

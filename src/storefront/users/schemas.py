@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, EmailStr, Field
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from storefront.kit.schemas import InputModel, PatchModel, ReadModel
 from storefront.models import Role
@@ -11,7 +11,13 @@ from storefront.models import Role
 Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{3,50}$", examples=["ada_l"])]
 Email = Annotated[EmailStr, AfterValidator(str.lower), Field(max_length=320, examples=["ada@example.com"])]
 # Length and strength rules are checked by the service, which answers with the reason.
-Password = Annotated[str, Field(min_length=1, max_length=1024, examples=["correct horse battery staple"])]
+# Kept exactly as typed: stripping spaces would store a different password than
+# the one the OAuth2 form (which strips nothing) later sends.
+Password = Annotated[
+    str,
+    StringConstraints(strip_whitespace=False),
+    Field(min_length=1, max_length=1024, examples=["correct horse battery staple"]),
+]
 FullName = Annotated[str, Field(max_length=200, examples=["Ada Lovelace"])]
 
 

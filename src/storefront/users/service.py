@@ -47,8 +47,11 @@ async def update(session: AsyncSession, user: User, data: UserSelfUpdate | UserA
 async def deactivate_and_erase(session: AsyncSession, user: User) -> None:
     """Delete as far as the law asks: personal data goes, orders stay."""
     user.is_active = False
+    # Both placeholders fall outside what anyone can register or take by PATCH
+    # (`.invalid` is no email domain, `-` no username character), so erasing
+    # never collides with a live account.
     user.email = f"deleted-{user.id}@deleted.invalid"
-    user.username = f"deleted_{user.id}"
+    user.username = f"deleted-{user.id}"
     user.full_name = None
     user.password_hash = "!"
     end_all_sessions(user)
