@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from httpx import AsyncClient
 from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import select
 
 from storefront.auth import service
 from storefront.db import Database
 from storefront.errors import InvalidCredentials
-from storefront.models import User
+from storefront.models import Email, User
 from tests.factories import PASSWORD, Factory
 
 
@@ -71,3 +73,24 @@ async def test_an_account_without_a_usable_hash_cannot_log_in(database: Database
     async with database.write_session() as session:
         with pytest.raises(InvalidCredentials):
             await service.authenticate(session, actor.user.username, "!")
+
+
+async def test_registration_queues_a_welcome_email(client: AsyncClient, database: Database) -> None:
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": "Ada@Example.com", "username": "ada_l", "password": "correct horse battery", "full_name": "Ada"},
+    )
+    assert response.status_code == 201
+    async with database.read_session() as session:
+        emails = list(await session.scalars(select(Email)))
+    assert [(e.kind, e.to, e.subject) for e in emails] == [("welcome", "ada@example.com", "Welcome to Storefront")]
+    assert "Hello Ada" in emails[0].body_text
+
+
+async def test_refused_registration_queues_nothing(client: AsyncClient, database: Database) -> None:
+    response = await client.post(
+        "/api/v1/auth/register", json={"email": "ada@example.com", "username": "ada_l", "password": "short"}
+    )
+    assert response.status_code == 422
+    async with database.read_session() as session:
+        assert list(await session.scalars(select(Email))) == []

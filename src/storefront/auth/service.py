@@ -10,13 +10,22 @@ from storefront.auth.tokens import issue_access_token
 from storefront.config import Settings
 from storefront.errors import InvalidCredentials
 from storefront.models import User
+from storefront.notifications import service as notifications
 from storefront.users import repository as users
 from storefront.users import service as user_service
 from storefront.users.schemas import UserRegister
 
 
 async def register(session: AsyncSession, data: UserRegister) -> User:
-    return await user_service.create(session, data)
+    """A new customer, and their welcome email queued in the same transaction."""
+    user = await user_service.create(session, data)
+    await notifications.queue_template(
+        session,
+        "welcome",
+        to=user.email,
+        context={"user": {"username": user.username, "full_name": user.full_name}},
+    )
+    return user
 
 
 async def authenticate(session: AsyncSession, login: str, password: str) -> User:
