@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from storefront import __version__
@@ -13,9 +10,14 @@ from storefront.catalog.router import router as catalog_router
 from storefront.config import Settings, get_settings
 from storefront.db import Database
 from storefront.errors import install_error_handlers
-from storefront.kit.openapi import problems
+from storefront.events.router import router as events_router
+from storefront.events.router import ws_router
+from storefront.kit.openapi import install_openapi, problems
+from storefront.kit.storage import storage_from_settings
+from storefront.lifespan import lifespan
 from storefront.log import configure_logging
 from storefront.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from storefront.notifications.router import router as notifications_router
 from storefront.ops.docs import mount_docs
 from storefront.ops.router import router as ops_router
 from storefront.orders.router import router as orders_router
@@ -33,11 +35,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure_logging(settings.log_level, settings.log_format)
     database = Database(settings)
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        await database.dispose()
-
     app = FastAPI(
         title=settings.app_name,
         version=__version__,
@@ -50,15 +47,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.storage = storage_from_settings(settings)
 
-    for router in (auth_router, users_router, catalog_router, orders_router):
+    for router in (auth_router, users_router, catalog_router, orders_router, notifications_router, events_router):
         app.include_router(router, responses=problems(415))
     app.include_router(ops_router)
+    app.include_router(ws_router)
     if settings.show_docs:
         mount_docs(app)
 
     install_error_handlers(app)
+    install_openapi(app)
     # Outermost last: the request context wraps everything, errors included.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, ceiling=settings.max_upload_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -79,22 +79,25 @@ class RequestContextMiddleware:
 class BodyLimitMiddleware:
     """413 for bodies over the limit, counted while streaming: never read whole.
 
-    Routes may raise the limit for themselves (uploads) by setting
-    `scope["storefront.max_body"]` before reading the body; the header check
-    uses the largest limit any route allows, the stream check the route's own.
+    Uploads (`multipart/form-data`) may be as large as `upload_bytes`; every
+    other body as large as `max_bytes`. A declared `Content-Length` over the
+    limit is refused before a byte is read.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, ceiling: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, upload_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.ceiling = max(ceiling or max_bytes, max_bytes)
+        self.upload_bytes = upload_bytes or max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.ceiling:
+        headers = Headers(scope=scope)
+        is_upload = headers.get("content-type", "").lower().startswith("multipart/form-data")
+        limit = self.upload_bytes if is_upload else self.max_bytes
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._too_large(scope, receive, send)
             return
 
@@ -105,7 +108,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > scope.get("storefront.max_body", self.max_bytes):
+                if received > limit:
                     # An HTTPException raised while FastAPI reads the body reaches
                     # the app's handler, which renders problem+json.
                     raise HTTPException(413, "The request body is too large.")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from storefront.catalog.schemas import ProductRead
 from storefront.db import Database
-from storefront.kit.export import export_response
+from storefront.kit.export import ExportFormat, export_response
 from storefront.models import Product
 
 HEADER = ("id", "sku", "name", "description", "price", "category", "stock", "archived", "created_at", "updated_at")
@@ -31,7 +31,7 @@ def _csv_row(product: Product) -> Sequence[Any]:
     )
 
 
-def products_response(database: Database, fmt: Literal["csv", "jsonl"]) -> StreamingResponse:
+def products_response(database: Database, fmt: ExportFormat) -> StreamingResponse:
     query = select(Product).order_by(Product.id)
     return export_response(
         database, query, name="products", fmt=fmt, schema=ProductRead, header=HEADER, to_row=_csv_row

@@ -3,18 +3,21 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import Depends, Query, Request, Response
+from fastapi import Depends, File, Query, Request, Response, UploadFile
+from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser, is_staff
-from storefront.catalog import repository, service
+from storefront.catalog import export, images, repository, service
 from storefront.catalog.dependencies import VisibleProduct, WritableProduct
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
 from storefront.config import SettingsDep
 from storefront.db import SessionDep
 from storefront.kit.etag import make_etag, not_modified, require_match
+from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
 from storefront.kit.routing import api_router
+from storefront.kit.storage import StorageDep
 from storefront.models import Product
 
 router = api_router("/products", tags=["catalog"])
@@ -55,6 +58,15 @@ async def list_products(
     products, total = await fetch_page(session, query, page)
     set_page_headers(request, response, page, total)
     return products
+
+
+@router.get(
+    "/export",
+    responses={200: {"content": {"text/csv": {}, "application/jsonl": {}}}, **problems(401, 403, 422)},
+)
+async def export_products(_: StaffUser, request: Request, format: ExportFormat = "csv") -> StreamingResponse:
+    """Every product, archived ones included, as CSV or JSON Lines streamed from the database."""
+    return export.products_response(request.app.state.database, format)
 
 
 @router.get("/{product_id}", response_model=ProductRead, responses=problems(404, 422))
@@ -128,3 +140,36 @@ async def adjust_stock(
     product = await service.adjust_stock(session, product, body.delta, stock_low_threshold=settings.stock_low_threshold)
     response.headers["ETag"] = _etag(product)
     return product
+
+
+@router.put(
+    "/{product_id}/image",
+    response_model=ProductRead,
+    responses=problems(401, 403, 404, 413, 415, 422),
+)
+async def upload_image(
+    file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image.")],
+    _: StaffUser,
+    product: WritableProduct,
+    session: SessionDep,
+    storage: StorageDep,
+    response: Response,
+) -> Product:
+    """Set the product's image; its type is judged from the bytes, not the declared type."""
+    product = await images.replace(session, storage, product, file)
+    response.headers["ETag"] = _etag(product)
+    return product
+
+
+@router.get(
+    "/{product_id}/image",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {media: {} for media in images.EXTENSIONS}, "description": "The image."},
+        304: {"description": "Not modified."},
+        **problems(404, 422),
+    },
+)
+async def read_image(product: VisibleProduct, storage: StorageDep, request: Request) -> Response:
+    """The product's image, streamed, with `ETag` and cache headers."""
+    return await images.response(storage, product, request)

@@ -18,6 +18,7 @@ from sqlalchemy import Select
 
 from storefront.db import Database
 
+ExportFormat = Literal["csv", "jsonl"]
 BATCH = 500
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
 
@@ -60,7 +61,7 @@ def export_response(
     query: Select[Any],
     *,
     name: str,
-    fmt: Literal["csv", "jsonl"],
+    fmt: ExportFormat,
     schema: type[BaseModel],
     header: Sequence[str],
     to_row: Callable[[Any], Sequence[Any]],

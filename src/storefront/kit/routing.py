@@ -7,8 +7,10 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.params import Form
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from storefront.errors import UnsupportedMediaType
 
@@ -32,10 +34,19 @@ class JSONRoute(APIRoute):
             has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
             if has_body and (content_type is None or not _is_json(content_type)):
                 raise UnsupportedMediaType("This endpoint takes a JSON body (Content-Type: application/json).")
-            return await handler(request)
+            try:
+                return await handler(request)
+            except HTTPException as exc:
+                # FastAPI answers a body that is not UTF-8 with a bare 400; it is
+                # malformed JSON (RFC 8259), so it gets the same 422 as any other.
+                if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+                    raise RequestValidationError([_NOT_UTF8]) from exc
+                raise
 
         return json_only
 
+
+_NOT_UTF8 = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error: the body is not UTF-8", "input": {}}
 
 API_PREFIX = "/api/v1"
 

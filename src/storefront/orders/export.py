@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from storefront.db import Database
-from storefront.kit.export import export_response
+from storefront.kit.export import ExportFormat, export_response
 from storefront.models import Order
-from storefront.orders.schemas import ExportFormat, OrderRead
+from storefront.orders.schemas import OrderRead
 
 HEADER = ("id", "user_id", "status", "lines", "subtotal", "total", "currency", "created_at", "updated_at")
 

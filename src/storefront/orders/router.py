@@ -9,6 +9,7 @@ from storefront.auth.dependencies import CurrentUser, StaffUser, is_staff
 from storefront.config import SettingsDep
 from storefront.db import SessionDep
 from storefront.kit.etag import make_etag, not_modified, require_match
+from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
 from storefront.kit.routing import api_router
@@ -16,7 +17,7 @@ from storefront.models import Order, OrderStatus
 from storefront.orders import export, repository, service
 from storefront.orders.dependencies import VisibleOrder
 from storefront.orders.idempotency import IdempotencyDep
-from storefront.orders.schemas import ExportFormat, OrderCreate, OrderRead, OrderStatusChange
+from storefront.orders.schemas import OrderCreate, OrderRead, OrderStatusChange
 
 router = api_router("/orders", tags=["orders"], responses=problems(401))
 

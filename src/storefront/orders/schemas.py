@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
 from storefront.kit.schemas import InputModel, Money, ReadModel
 from storefront.models import OrderStatus
-
-ExportFormat = Literal["csv", "jsonl"]
 
 
 class OrderLineCreate(InputModel):

@@ -1,0 +1,81 @@
+"""Product images: PNG, JPEG or WebP judged by their bytes, streamed to and from storage."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+
+import filetype
+from fastapi import Request, UploadFile
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.catalog import notify
+from storefront.db import after_commit
+from storefront.errors import NotFound, UnsupportedMediaType
+from storefront.kit.etag import not_modified
+from storefront.kit.storage import CHUNK, ObjectMissing, Storage
+from storefront.models import Product
+
+EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
+MEDIA_TYPES = {extension: media for media, extension in EXTENSIONS.items()}
+SNIFF_BYTES = 262  # what `filetype` needs to tell the formats apart
+CACHE_CONTROL = "public, max-age=3600"
+
+
+class ImageNotFound(NotFound):
+    code = "image_not_found"
+
+    def default_detail(self) -> str:
+        return "This product has no image."
+
+
+class UnsupportedImage(UnsupportedMediaType):
+    code = "unsupported_image"
+
+    def default_detail(self) -> str:
+        return "The file is not a PNG, JPEG or WebP image."
+
+
+async def replace(session: AsyncSession, storage: Storage, product: Product, upload: UploadFile) -> Product:
+    """Store a new image for `product`; the old one is deleted once the change commits."""
+    head = await upload.read(SNIFF_BYTES)
+    kind = filetype.guess(head)
+    if kind is None or kind.mime not in EXTENSIONS:
+        raise UnsupportedImage()
+    key = f"products/{product.id}/{uuid.uuid4().hex}.{EXTENSIONS[kind.mime]}"
+    await storage.put(key, _chunks(head, upload))
+    previous = product.image_key
+    product.image_key = key
+    await session.flush()
+    await notify.product_changed(session, "product.updated", product)
+    if previous:
+        after_commit(session, lambda: storage.delete(previous))
+    return product
+
+
+async def _chunks(head: bytes, upload: UploadFile) -> AsyncIterator[bytes]:
+    yield head
+    while chunk := await upload.read(CHUNK):
+        yield chunk
+
+
+def image_etag(key: str) -> str:
+    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
+
+
+async def response(storage: Storage, product: Product, request: Request) -> Response:
+    """The image streamed from storage, or 304 when the client's copy is current."""
+    if not product.image_key:
+        raise ImageNotFound()
+    headers = {"ETag": image_etag(product.image_key), "Cache-Control": CACHE_CONTROL}
+    if not_modified(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    try:
+        stored = await storage.open(product.image_key)
+    except ObjectMissing:
+        raise ImageNotFound() from None
+    media_type = MEDIA_TYPES[product.image_key.rsplit(".", 1)[-1]]
+    headers["Content-Length"] = str(stored.size)
+    return StreamingResponse(stored.chunks, media_type=media_type, headers=headers)

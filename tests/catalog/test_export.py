@@ -1,0 +1,51 @@
+"""Streamed product exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+from httpx import AsyncClient
+
+from tests.factories import Factory
+
+EXPORT = "/api/v1/products/export"
+
+
+async def test_csv_export_has_every_product_archived_too(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    kept = await factory.product(name='Mug, "large"', price=Decimal("4.50"), sku="MUG-L")
+    gone = await factory.product(name="Old", archived=True)
+
+    response = await client.get(EXPORT, params={"format": "csv"}, headers=staff.headers)
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-disposition"] == 'attachment; filename="products.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(int(r["id"]), r["name"], r["archived"]) for r in rows] == [
+        (kept.id, 'Mug, "large"', "false"),
+        (gone.id, "Old", "true"),
+    ]
+    assert rows[0]["price"] == "4.50"
+    assert rows[0]["sku"] == "MUG-L"
+
+
+async def test_jsonl_export_lines_are_products(client: AsyncClient, factory: Factory) -> None:
+    admin = await factory.admin()
+    products = [await factory.product() for _ in range(3)]
+
+    response = await client.get(EXPORT, params={"format": "jsonl"}, headers=admin.headers)
+
+    lines = [json.loads(line) for line in response.text.splitlines()]
+    assert [line["id"] for line in lines] == [p.id for p in products]
+    assert lines[0]["price"] == "10.00"
+    assert set(lines[0]) >= {"id", "sku", "name", "price", "stock", "in_stock", "archived", "image_url"}
+
+
+async def test_export_is_for_staff(client: AsyncClient, factory: Factory) -> None:
+    buyer = await factory.customer()
+    assert (await client.get(EXPORT, headers=buyer.headers)).status_code == 403
+    assert (await client.get(EXPORT)).status_code == 401
