@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from collections.abc import Callable, Coroutine
+from functools import partial
 from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from rich.console import Console
+from rich.markup import escape
 
 from storefront.config import Settings, get_settings
 
@@ -28,7 +30,10 @@ def _settings() -> Settings:
     except ValidationError as exc:
         for error in exc.errors():
             name = str(error["loc"][0]).upper() if error["loc"] else "settings"
-            err.print(f"[red]Configuration error[/red] in {name}: {error['msg']}")
+            err.print(f"[red]Configuration error[/red] in {name}: {escape(error['msg'])}", highlight=False)
+        raise typer.Exit(2) from None
+    except SettingsError as exc:  # a value pydantic-settings could not even decode
+        err.print(f"[red]Configuration error[/red]: {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from None
 
 
@@ -46,13 +51,15 @@ def serve(
     """Serve the API with uvicorn (uvloop, httptools)."""
     import uvicorn
 
+    from storefront.server import run
+
     settings = _settings()
-    uvicorn.run(
+    config = uvicorn.Config(
         "storefront.main:create_app",
         factory=True,
         host=host,
         port=port,
-        workers=None if reload else workers,
+        workers=workers,
         reload=reload,
         loop="uvloop",
         http="httptools",
@@ -62,6 +69,10 @@ def serve(
         access_log=False,
         log_level=settings.log_level.lower(),
     )
+    if reload:
+        uvicorn.run(config.app, factory=True, host=host, port=port, reload=True)
+    else:
+        run(config)
 
 
 @db_app.command("upgrade")
@@ -108,18 +119,45 @@ def create_admin(
 
 @app.command()
 def seed(
-    products: Annotated[int, typer.Option(min=0, max=1_000_000, help="Products to create.")] = 50,
+    products: Annotated[int, typer.Option(min=0, max=1_000_000, help="Products to create.")] = 0,
+    users: Annotated[int, typer.Option(min=0, max=1_000_000, help="Customers to create.")] = 0,
+    orders: Annotated[int, typer.Option(min=0, max=10_000_000, help="Orders to create.")] = 0,
 ) -> None:
-    """Fill the database with realistic sample data."""
+    """Fill the database with realistic sample data (customers' password: storefront-demo-password)."""
     from rich.progress import Progress
 
-    from storefront.tasks import seed_products
+    from storefront.tasks import seed_orders, seed_products, seed_users
 
     settings = _settings()
+    if not (products or users or orders):
+        products = 50
+    steps = [("products", products, seed_products), ("users", users, seed_users), ("orders", orders, seed_orders)]
     with Progress(console=err) as progress:
-        bar = progress.add_task("products", total=products)
-        _run(lambda: seed_products(settings, products, lambda n: progress.advance(bar, n)))
-    typer.echo(f"Seeded {products} products.")
+        for label, count, task in steps:
+            if not count:
+                continue
+            bar = progress.add_task(label, total=count)
+            try:
+                _run(partial(task, settings, count, partial(progress.advance, bar)))
+            except ValueError as exc:
+                err.print(f"[red]Could not seed {label}:[/red] {exc}")
+                raise typer.Exit(1) from None
+    typer.echo(f"Seeded {products} products, {users} users, {orders} orders.")
+
+
+@app.command()
+def worker(
+    status: Annotated[bool, typer.Option("--status", help="Print the email queue by state and exit.")] = False,
+) -> None:
+    """Deliver queued jobs (emails) until SIGTERM/SIGINT; run as many as you like."""
+    from storefront.runner import run_worker, show_status
+
+    settings = _settings()
+    if status:
+        counts = _run(lambda: show_status(settings))
+        typer.echo(json.dumps(counts))
+        return
+    _run(lambda: run_worker(settings))
 
 
 @app.command()
@@ -127,7 +165,6 @@ def openapi() -> None:
     """Print the OpenAPI document."""
     from storefront.main import create_app
 
-    os.environ.setdefault("DOCS_ENABLED", "true")
     document = create_app(_settings().model_copy(update={"docs_enabled": True})).openapi()
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 from enum import StrEnum
 from functools import lru_cache
@@ -10,9 +12,10 @@ from typing import Annotated, Literal
 
 from fastapi import Depends, Request
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
+_ORIGIN = re.compile(r"^https?://[^\s/?#]+$")
 _PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
 
 
@@ -33,11 +36,13 @@ class Settings(BaseSettings):
     access_token_expire_minutes: int = Field(15, ge=1, le=24 * 60)
     refresh_token_expire_days: int = Field(14, ge=1, le=365)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
-    cors_origins: list[str] = []
+    cors_origins: Annotated[list[str], NoDecode] = []
     docs_enabled: bool | None = None
     smtp_url: str | None = None
     mail_from: str = "Storefront <no-reply@storefront.local>"
     storage_url: str = f"file://{VAR_DIR.resolve()}/uploads"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
@@ -47,19 +52,53 @@ class Settings(BaseSettings):
     rate_limit_register: str = "20/hour"
     rate_limit_password_reset: str = "5/hour"
     rate_limit_default: str | None = None
-    forwarded_allow_ips: list[str] = []
+    rate_limit_refresh: str | None = "60/minute"
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "console"
     db_pool_size: int = Field(10, ge=1, le=200)
     db_max_overflow: int = Field(10, ge=0, le=200)
     db_pool_timeout: float = Field(30.0, gt=0)
     db_echo: bool = False
+    mail_dir: Path = VAR_DIR / "mail"
+    email_max_attempts: int = Field(8, ge=1, le=50)
+    email_retry_base_seconds: float = Field(5.0, gt=0, le=3600)
+    smtp_timeout_seconds: float = Field(30.0, gt=0, le=600)
+    worker_embedded: bool = True
+    worker_poll_seconds: float = Field(1.0, gt=0, le=60)
+    worker_lease_seconds: int = Field(120, ge=5, le=3600)
+    worker_batch_size: int = Field(20, ge=1, le=1000)
+    retention_days: int = Field(30, ge=1, le=3650)
+    stream_max_per_user: int = Field(5, ge=1, le=1000)
+    stream_keepalive_seconds: float = Field(15.0, gt=0, le=300)
+    stock_low_threshold: int = Field(5, ge=0, le=1_000_000)
 
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
+    @classmethod
+    def _list(cls, value: object) -> object:
+        """A JSON list or a comma-separated string (`https://a.example,https://b.example`)."""
+        if not isinstance(value, str):
+            return value
+        if value.lstrip().startswith("["):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                raise ValueError("not a valid JSON list") from None
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        for origin in value:
+            if origin != "*" and not _ORIGIN.match(origin):
+                raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return value
 
     @field_validator("log_level", mode="before")

@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from storefront.kit.context import request_id_var
 
@@ -160,11 +162,40 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the path answers to (RFC 9110), not only those of the first route that matched it."""
+    routes = request.app.router.routes
+
+    def answers(method: str) -> bool:
+        probe = {**request.scope, "method": method}
+        return any(route.matches(probe)[0] is Match.FULL for route in routes)
+
+    return ", ".join(filter(answers, _METHODS)) or None
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return problem_response(exc.status_code, code, detail, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+        headers["Allow"] = allowed
+    return problem_response(exc.status_code, code, detail, headers=headers)
+
+
+# PostgreSQL refuses text it cannot store (a NUL character) with SQLSTATE 22021;
+# that is the client's input, not a server failure.
+_UNSTORABLE_TEXT = "22021"
+
+
+async def _database_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DBAPIError)
+    if getattr(exc.orig, "sqlstate", None) == _UNSTORABLE_TEXT:
+        return problem_response(422, "invalid_text", "Text in the request contains a NUL character.")
+    raise exc
 
 
 def internal_error_response() -> JSONResponse:
@@ -175,3 +206,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(DBAPIError, _database_error)

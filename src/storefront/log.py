@@ -27,11 +27,29 @@ def _redact(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+class _Stderr:
+    """Whatever `sys.stderr` is at the time of writing, not when logging was configured
+    (test capture, reloaders and daemonising tools replace it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_STDERR = _Stderr()
+
+
 def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(),
+            # Tracebacks without local variables: those hold passwords, tokens and keys.
+            exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+        )
     )
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
@@ -45,8 +63,10 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     structlog.configure(
         processors=processors,
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(_STDERR),  # type: ignore[arg-type]
+        # Not cached: module-level loggers must follow a later configure_logging()
+        # (another level or format), which a cached logger would ignore.
+        cache_logger_on_first_use=False,
     )
     # Libraries log through the standard library; keep them at the same level.
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")

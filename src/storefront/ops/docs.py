@@ -26,7 +26,8 @@ def mount_docs(app: FastAPI) -> None:
             swagger_js_url=f"{PREFIX}/swagger-ui-bundle.js",
             swagger_css_url=f"{PREFIX}/swagger-ui.css",
             swagger_favicon_url=f"{PREFIX}/favicon.png",
-            swagger_ui_parameters={"persistAuthorization": True},
+            # No validator badge: it would fetch an image from validator.swagger.io.
+            swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None},
         )
 
     @app.get("/redoc", include_in_schema=False)

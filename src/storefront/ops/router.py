@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, Request
@@ -47,6 +50,18 @@ async def ready(request: Request) -> JSONResponse:
 async def _ping_database(database: Database) -> None:
     async with database.engine.connect() as connection:
         await connection.execute(text("SELECT 1"))
+    url = database.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        # A pooled SQLite connection keeps answering from a file that was moved or
+        # deleted (and a new one would silently create an empty file): check that
+        # the configured file itself still opens as a database.
+        await asyncio.to_thread(_open_sqlite_file, url.database)
+
+
+def _open_sqlite_file(path: str) -> None:
+    uri = Path(path).resolve().as_uri() + "?mode=rw"
+    with closing(sqlite3.connect(uri, uri=True, timeout=CHECK_TIMEOUT_SECONDS)) as connection:
+        connection.execute("PRAGMA schema_version").fetchone()
 
 
 async def _check(probe: object, name: str) -> str:

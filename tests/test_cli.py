@@ -1,0 +1,159 @@
+"""The `storefront` command line on a temporary SQLite database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+from typer.testing import CliRunner, Result
+
+from storefront.cli import app as cli
+from storefront.config import Settings, get_settings
+from storefront.main import create_app
+
+ADMIN_PASSWORD = "a-long-and-unusual-admin-passphrase"
+
+
+@pytest.fixture
+def db_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "cli" / "storefront.db"
+    monkeypatch.chdir(tmp_path)  # no `.env` from the checkout
+    for name in list(os.environ):
+        if name.lower() in Settings.model_fields:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{path}")
+    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-key-that-is-long-enough")
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+def run(*args: str) -> Result:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def run_process(*args: str) -> str:
+    """The installed command in its own process (Alembic writes to the process's real stdout)."""
+    storefront = Path(sys.executable).with_name("storefront")
+    completed = subprocess.run(  # noqa: S603 - our own console script, fixed arguments
+        [str(storefront), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout
+
+
+def tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as connection:
+        rows = connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    return {name for (name,) in rows}
+
+
+def scalar(path: Path, sql: str) -> object:
+    with sqlite3.connect(path) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def test_db_upgrade_current_downgrade(db_file: Path) -> None:
+    run("db", "upgrade")
+    assert {"users", "products", "alembic_version"} <= tables(db_file)
+    head = scalar(db_file, "SELECT version_num FROM alembic_version")
+    assert isinstance(head, str)
+
+    current = run_process("db", "current")
+    assert head in current
+    assert "(head)" in current
+
+    run("db", "downgrade", "base")
+    assert "users" not in tables(db_file)
+    assert "products" not in tables(db_file)
+    assert scalar(db_file, "SELECT count(*) FROM alembic_version") == 0
+
+    run("db", "upgrade")
+    assert {"users", "products"} <= tables(db_file)
+    run("db", "upgrade")  # again: nothing to do, no error
+
+
+async def test_create_admin_then_log_in(db_file: Path) -> None:
+    # The commands run their own event loop: off this test's loop, in a thread.
+    await asyncio.to_thread(run, "db", "upgrade")
+    result = await asyncio.to_thread(
+        run, "create-admin", "--email", "Root@Example.com", "--username", "root", "--password", ADMIN_PASSWORD
+    )
+    assert "Created admin root" in result.output
+    assert scalar(db_file, "SELECT role FROM users WHERE username = 'root'") == "admin"
+    stored_hash = scalar(db_file, "SELECT password_hash FROM users WHERE username = 'root'")
+    assert isinstance(stored_hash, str)
+    assert ADMIN_PASSWORD not in stored_hash
+
+    settings = get_settings().model_copy(update={"worker_embedded": False, "rate_limits_enabled": False})
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        transport = ASGITransport(app=manager.app, raise_app_exceptions=False)
+        async with AsyncClient(transport=transport, base_url="http://test") as client:
+            login = await client.post("/api/v1/auth/login", json={"username": "root", "password": ADMIN_PASSWORD})
+            assert login.status_code == 200, login.text
+            token = login.json()["access_token"]
+            me = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+            assert me.status_code == 200
+            assert me.json()["role"] == "admin"
+            assert me.json()["email"] == "root@example.com"
+            users = await client.get("/api/v1/users", headers={"Authorization": f"Bearer {token}"})
+            assert users.status_code == 200
+
+
+def test_create_admin_twice_is_a_clean_error(db_file: Path) -> None:
+    run("db", "upgrade")
+    run("create-admin", "--email", "root@example.com", "--username", "root", "--password", ADMIN_PASSWORD)
+    again = CliRunner().invoke(
+        cli, ["create-admin", "--email", "root@example.com", "--username", "root2", "--password", ADMIN_PASSWORD]
+    )
+    assert again.exit_code == 1
+    assert "Could not create the admin" in again.stderr
+    assert "Traceback" not in again.output
+    assert scalar(db_file, "SELECT count(*) FROM users") == 1
+
+
+def test_create_admin_refuses_weak_password(db_file: Path) -> None:
+    run("db", "upgrade")
+    result = CliRunner().invoke(
+        cli, ["create-admin", "--email", "root@example.com", "--username", "root", "--password", "short"]
+    )
+    assert result.exit_code == 1
+    assert "password" in result.stderr.lower()
+    assert scalar(db_file, "SELECT count(*) FROM users") == 0
+
+
+def test_seed_products(db_file: Path) -> None:
+    run("db", "upgrade")
+    result = run("seed", "--products", "7")
+    assert "Seeded 7 products" in result.output
+    assert scalar(db_file, "SELECT count(*) FROM products") == 7
+    assert scalar(db_file, "SELECT count(*) FROM products WHERE price <= 0 OR name = ''") == 0
+    run("seed", "--products", "3")
+    assert scalar(db_file, "SELECT count(*) FROM products") == 10
+
+
+def test_openapi_prints_the_document(db_file: Path) -> None:
+    result = run("openapi")
+    document = json.loads(result.stdout)
+    assert document["openapi"].startswith("3.1")
+    assert "/api/v1/products" in document["paths"]
+    assert "/api/v1/auth/token" in document["paths"]
+    assert "DOCS_ENABLED" not in os.environ  # the command does not change the environment
+
+
+def test_openapi_in_production_without_docs(db_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    document = json.loads(run("openapi").stdout)
+    assert "/health" in document["paths"]
