@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_validator, model_validator
 
 # Money in: a JSON number or string with at most two decimals. Money out: a
 # string with exactly two ("129.90"), so no client ever parses it as a float.
@@ -20,6 +20,14 @@ class InputModel(BaseModel):
     """Request bodies: unknown fields are refused, so nothing slips in unnamed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL in text and SQLite would: refuse it on both.
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("text may not contain the NUL character")
+        return value
 
 
 class ReadModel(BaseModel):

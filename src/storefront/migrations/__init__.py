@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -13,7 +14,7 @@ HERE = Path(__file__).parent
 
 
 def alembic_config(settings: Settings) -> Config:
-    config = Config()
+    config = Config(stdout=sys.stdout)  # resolved now, so in-process callers can capture it
     config.set_main_option("script_location", str(HERE))
     config.set_main_option("path_separator", "os")
     config.set_main_option("version_locations", str(HERE / "versions"))
