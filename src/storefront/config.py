@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     rate_limit_password_reset: str = "5/hour"
     rate_limit_default: str | None = None
     rate_limit_refresh: str | None = "60/minute"
+    hsts: bool = False
     forwarded_allow_ips: Annotated[list[str], NoDecode] = []
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "console"

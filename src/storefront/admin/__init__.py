@@ -1,0 +1,1 @@
+"""The admin UI at /admin (sqladmin): admins only, every asset served by this app."""

@@ -1,0 +1,120 @@
+"""Admin views. Edits go through the same services as the API, so they keep its
+rules: validation, row locks, events and emails in the same transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import ValidationError
+from sqladmin import Admin, ModelView, action
+from sqlalchemy import select, update
+from starlette.requests import Request
+from starlette.responses import RedirectResponse
+
+from storefront.admin.auth import AdminAuth
+from storefront.catalog import service as catalog_service
+from storefront.catalog.schemas import ProductUpdate
+from storefront.db import Database, utcnow
+from storefront.models import Email, EmailStatus, Order, Product, User
+from storefront.users import service as user_service
+from storefront.users.schemas import UserAdminUpdate
+
+
+class AdminEditRefused(ValueError):
+    """Shown on the edit form, like sqladmin's own validation errors."""
+
+
+def _validated(schema: type[Any], data: dict[str, Any]) -> Any:
+    # An HTML form sends "" for a field left empty: for the API that is "none".
+    cleaned = {key: None if value == "" else value for key, value in data.items()}
+    try:
+        return schema.model_validate(cleaned)
+    except ValidationError as exc:
+        raise AdminEditRefused("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())) from None
+
+
+def mount_admin(app: FastAPI, database: Database) -> Admin:
+    class UserAdmin(ModelView, model=User):
+        name_plural = "Users"
+        icon = "fa-solid fa-user"
+        can_create = False
+        can_delete = False
+        column_list = [User.id, User.email, User.username, User.full_name, User.role, User.is_active, User.created_at]
+        column_searchable_list = [User.email, User.username]
+        column_sortable_list = [User.id, User.email, User.username, User.created_at]
+        column_details_exclude_list = [User.password_hash, User.token_version]
+        form_columns = [User.full_name, User.role, User.is_active]
+
+        async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
+            changes = _validated(UserAdminUpdate, data)
+            async with database.transaction() as session:
+                user = await session.scalar(select(User).where(User.id == int(pk)).with_for_update())
+                if user is None:
+                    raise AdminEditRefused("no such user")
+                return await user_service.update(session, user, changes)
+
+    class ProductAdmin(ModelView, model=Product):
+        name_plural = "Products"
+        icon = "fa-solid fa-box"
+        can_create = False
+        can_delete = False
+        column_list = [Product.id, Product.sku, Product.name, Product.price, Product.stock, Product.archived]
+        column_searchable_list = [Product.name, Product.sku]
+        column_sortable_list = [Product.id, Product.name, Product.price, Product.stock]
+        form_columns = [Product.name, Product.description, Product.price, Product.category, Product.sku, Product.stock]
+
+        async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
+            changes = _validated(ProductUpdate, data)
+            async with database.transaction() as session:
+                product = await session.scalar(select(Product).where(Product.id == int(pk)).with_for_update())
+                if product is None:
+                    raise AdminEditRefused("no such product")
+                return await catalog_service.update(session, product, changes)
+
+    class OrderAdmin(ModelView, model=Order):
+        name_plural = "Orders"
+        icon = "fa-solid fa-receipt"
+        can_create = False
+        can_edit = False
+        can_delete = False
+        column_list = [Order.id, Order.user_id, Order.status, Order.total, Order.currency, Order.created_at]
+        column_searchable_list = [Order.status]
+        column_sortable_list = [Order.id, Order.total, Order.created_at]
+        column_default_sort = (Order.id, True)
+
+    class EmailAdmin(ModelView, model=Email):
+        name = "Job"
+        name_plural = "Jobs (emails)"
+        icon = "fa-solid fa-envelope"
+        can_create = False
+        can_edit = False
+        can_delete = False
+        column_list = [Email.id, Email.kind, Email.to, Email.subject, Email.status, Email.attempts, Email.last_error]
+        column_searchable_list = [Email.to, Email.subject, Email.status]
+        column_sortable_list = [Email.id, Email.status, Email.attempts]
+        column_default_sort = (Email.id, True)
+
+        @action(name="retry", label="Retry", confirmation_message="Queue the selected failed jobs again?")
+        async def retry(self, request: Request) -> RedirectResponse:
+            ids = [int(pk) for pk in request.query_params.get("pks", "").split(",") if pk.isdigit()]
+            async with database.transaction() as session:
+                await session.execute(
+                    update(Email)
+                    .where(Email.id.in_(ids), Email.status == EmailStatus.failed)
+                    .values(status=EmailStatus.queued, attempts=0, next_attempt_at=utcnow())
+                )
+            if database.on_email_queued is not None:
+                database.on_email_queued()
+            return RedirectResponse(request.url_for("admin:list", identity=self.identity), status_code=303)
+
+    admin = Admin(
+        app,
+        session_maker=database.read_session,
+        authentication_backend=AdminAuth(database),
+        title="Storefront admin",
+        base_url="/admin",
+    )
+    for view in (UserAdmin, ProductAdmin, OrderAdmin, EmailAdmin):
+        admin.add_view(view)
+    return admin

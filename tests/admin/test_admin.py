@@ -1,0 +1,125 @@
+"""The admin UI: admins only, and edits go through the services."""
+
+from __future__ import annotations
+
+import re
+
+from httpx import AsyncClient
+from sqlalchemy import select
+
+from storefront.db import Database
+from storefront.models import Email, EmailStatus, Event, Product, User
+from tests.factories import PASSWORD, Actor, Factory
+
+
+async def admin_login(client: AsyncClient, actor: Actor) -> AsyncClient:
+    response = await client.post(
+        "/admin/login", data={"username": actor.user.username, "password": PASSWORD}, follow_redirects=False
+    )
+    assert response.status_code in (302, 303), response.text
+    return client
+
+
+async def test_only_admins_get_in(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    assert (await client.get("/admin/", follow_redirects=False)).status_code in (302, 303)
+    refused = await client.post(
+        "/admin/login", data={"username": staff.user.username, "password": PASSWORD}, follow_redirects=False
+    )
+    assert refused.status_code == 400
+    wrong = await client.post("/admin/login", data={"username": "nobody", "password": "x"}, follow_redirects=False)
+    assert wrong.status_code == 400
+    assert (await client.get("/admin/user/list", follow_redirects=False)).status_code in (302, 303)
+
+
+async def test_admin_lists_and_searches(client: AsyncClient, factory: Factory) -> None:
+    admin = await factory.admin()
+    await factory.product(name="Blue teapot")
+    await factory.product(name="Red mug")
+    await admin_login(client, admin)
+
+    page = await client.get("/admin/product/list", params={"search": "teapot"})
+    assert page.status_code == 200
+    assert "Blue teapot" in page.text
+    assert "Red mug" not in page.text
+    for view in ("user", "order", "email"):
+        assert (await client.get(f"/admin/{view}/list")).status_code == 200
+
+
+async def test_admin_edits_a_product_through_the_service(
+    client: AsyncClient, factory: Factory, database: Database
+) -> None:
+    admin = await factory.admin()
+    product = await factory.product(name="Old name", stock=3)
+    await admin_login(client, admin)
+    form = {"name": "New name", "description": "", "price": "12.50", "category": "kitchen", "sku": "", "stock": "7"}
+
+    response = await client.post(f"/admin/product/edit/{product.id}", data=form, follow_redirects=False)
+
+    assert response.status_code in (302, 303), response.text
+    saved = await factory.reload(Product, product.id)
+    assert (saved.name, str(saved.price), saved.stock, saved.category) == ("New name", "12.50", 7, "kitchen")
+    async with database.read_session() as session:
+        types = list(await session.scalars(select(Event.type)))
+    assert types == ["product.updated"]
+
+
+async def test_admin_refuses_a_bad_product_edit(client: AsyncClient, factory: Factory) -> None:
+    admin = await factory.admin()
+    product = await factory.product(name="Keep", stock=3)
+    await admin_login(client, admin)
+    form = {"name": "Keep", "description": "", "price": "-5", "category": "", "sku": "", "stock": "3"}
+
+    response = await client.post(f"/admin/product/edit/{product.id}", data=form, follow_redirects=False)
+
+    assert response.status_code == 400
+    assert (await factory.reload(Product, product.id)).price > 0
+
+
+async def test_admin_deactivates_a_user_and_their_token_dies(client: AsyncClient, factory: Factory) -> None:
+    admin, buyer = await factory.admin(), await factory.customer()
+    await admin_login(client, admin)
+    assert (await client.get("/api/v1/users/me", headers=buyer.headers)).status_code == 200
+
+    response = await client.post(
+        f"/admin/user/edit/{buyer.id}",
+        data={"full_name": "Gone", "role": "customer"},  # an unticked checkbox sends nothing: inactive
+        follow_redirects=False,
+    )
+
+    assert response.status_code in (302, 303), response.text
+    assert (await factory.reload(User, buyer.id)).is_active is False
+    assert (await client.get("/api/v1/users/me", headers=buyer.headers)).status_code == 401
+
+
+async def test_admin_retries_failed_jobs(client: AsyncClient, factory: Factory, database: Database) -> None:
+    admin = await factory.admin()
+    async with database.transaction() as session:
+        failed = Email(kind="message", to="a@example.com", subject="s", body_text="b", status=EmailStatus.failed,
+                       attempts=8, last_error="SMTPServerDisconnected: gone")  # fmt: skip
+        sent = Email(
+            kind="message", to="b@example.com", subject="s", body_text="b", status=EmailStatus.sent, attempts=1
+        )
+        session.add_all([failed, sent])
+    await admin_login(client, admin)
+
+    response = await client.get("/admin/email/action/retry", params={"pks": f"{failed.id},{sent.id}"})
+
+    assert response.status_code == 303  # back to the list
+    async with database.read_session() as session:
+        states = dict((await session.execute(select(Email.id, Email.status))).all())  # type: ignore[arg-type]
+        retried = await session.get(Email, failed.id)
+    assert states == {failed.id: "queued", sent.id: "sent"}
+    assert retried is not None
+    assert retried.attempts == 0
+
+
+async def test_admin_pages_use_only_local_assets(client: AsyncClient, factory: Factory) -> None:
+    admin = await factory.admin()
+    await admin_login(client, admin)
+    page = await client.get("/admin/product/list")
+    assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))', page.text)
+    assert assets
+    assert all(not asset.startswith(("http://", "https://", "//")) or "://test/" in asset for asset in assets)
+    for asset in assets:
+        assert (await client.get(asset)).status_code == 200
