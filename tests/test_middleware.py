@@ -137,7 +137,7 @@ async def test_access_log_for_errors_and_unknown_routes(
     lines = access_lines(capsys.readouterr().err)
     assert [(line["route"], line["status"]) for line in lines] == [
         ("/api/v1/products/{product_id}", 404),
-        (None, 404),
+        ("unmatched", 404),
         ("/health", 405),
     ]
     assert all(line["request_id"] for line in lines)

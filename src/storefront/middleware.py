@@ -10,6 +10,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from storefront import metrics
 from storefront.errors import internal_error_response, problem_response
 from storefront.kit.context import request_id_var, user_id_var
 from storefront.log import get_logger
@@ -55,6 +56,7 @@ class RequestContextMiddleware:
                 response_started = True
             await send_with_context(message)
 
+        metrics.IN_FLIGHT.inc()
         try:
             await self.app(scope, receive, tracking_send)
         except Exception:
@@ -63,14 +65,17 @@ class RequestContextMiddleware:
                 raise
             await internal_error_response()(scope, receive, send_with_context)
         finally:
-            route = scope.get("route")
+            elapsed = time.perf_counter() - started
+            route = metrics.route_label(scope)
+            metrics.IN_FLIGHT.dec()
+            metrics.observe(scope["method"], route, status, elapsed)
             access_log.info(
                 "request",
                 method=scope["method"],
-                route=getattr(route, "path", None),
+                route=route,
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
             )
             request_id_var.reset(rid_token)
             user_id_var.reset(uid_token)

@@ -1,18 +1,21 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from contextlib import closing
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from storefront import metrics
 from storefront.db import Database
 from storefront.log import get_logger
+from storefront.worker import queue_status
 
 router = APIRouter(tags=["operations"])
 log = get_logger("storefront.ready")
@@ -71,3 +74,22 @@ async def _check(probe: object, name: str) -> str:
         log.warning("readiness_check_failed", check=name, error=type(exc).__name__)
         return "unavailable"
     return "ok"
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
+)
+async def metrics_endpoint(request: Request) -> Response:
+    """Prometheus metrics (restrict access at the edge)."""
+    database: Database = request.app.state.database
+    with contextlib.suppress(Exception):  # a database outage must not hide the other metrics
+        for status, count in (await queue_status(database)).items():
+            metrics.EMAILS.labels(status).set(count)
+    counter = getattr(request.app.state, "stream_counter", None)
+    metrics.OPEN_STREAMS.set(counter.total if counter is not None else 0)
+    pool = database.engine.pool
+    metrics.DB_POOL_IN_USE.set(pool.checkedout() if hasattr(pool, "checkedout") else 0)
+    body, content_type = metrics.render()
+    return Response(body, media_type=content_type)
