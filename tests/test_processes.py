@@ -32,13 +32,13 @@ class Processes:
     def cli(self, *args: str) -> None:
         subprocess.run([STOREFRONT, *args], env=self.env, cwd=self.cwd, check=True, capture_output=True)  # noqa: S603
 
-    def serve(self, port: int, **env: str) -> subprocess.Popen[bytes]:
+    def serve(self, port: int, *, stderr: Any = subprocess.DEVNULL, **env: str) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(  # noqa: S603
             [STOREFRONT, "serve", "--port", str(port)],
             env=self.env | env,
             cwd=self.cwd,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=stderr,
         )
         self.running.append(process)
         deadline = time.monotonic() + 30
@@ -168,3 +168,63 @@ def test_an_event_crosses_between_two_servers_through_redis(processes: Processes
 
     event = asyncio.run(scenario())
     assert event["data"]["status"] == "pending"
+
+
+@pytest.mark.slow
+def test_sigterm_lets_in_flight_requests_finish_and_exits_0(processes: Processes, database: Any) -> None:
+    processes.cli("create-admin", "--email", "boss@example.com", "--username", ADMIN["username"], "--password",
+                  ADMIN["password"])  # fmt: skip
+    port = free_port()
+    server = processes.serve(port, stderr=subprocess.PIPE, LOG_LEVEL="INFO")
+    base = f"http://127.0.0.1:{port}"
+
+    async def scenario() -> list[int]:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+            # Logins take ~0.1 s of hashing each, in a thread pool: plenty in flight at once.
+            logins = [asyncio.create_task(client.post("/api/v1/auth/login", json=ADMIN)) for _ in range(12)]
+            await asyncio.sleep(0.15)
+            server.send_signal(signal.SIGTERM)
+            responses = await asyncio.gather(*logins)
+        return [response.status_code for response in responses]
+
+    statuses = asyncio.run(scenario())
+    _, stderr = server.communicate(timeout=30)
+
+    assert statuses == [200] * 12
+    assert server.returncode == 0
+    log = stderr.decode()
+    assert "Traceback" not in log
+    assert "Shutting down" in log or "shutdown" in log.lower()
+
+
+@pytest.mark.slow
+def test_worker_process_delivers_then_stops_cleanly_on_sigterm(processes: Processes, database: Any) -> None:
+    async def queue_one() -> None:
+        from storefront.config import Settings
+        from storefront.db import Database
+        from storefront.notifications import service as notifications
+
+        db = Database(Settings(database_url=processes.env["DATABASE_URL"]))
+        async with db.transaction() as session:
+            await notifications.queue(session, to="ada@example.com", subject="From the worker", text="hi")
+        await db.dispose()
+
+    asyncio.run(queue_one())
+    worker = subprocess.Popen(  # noqa: S603
+        [STOREFRONT, "worker"], env=processes.env | {"WORKER_POLL_SECONDS": "0.2"}, cwd=processes.cwd,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    processes.running.append(worker)
+    mail = Path(processes.env["MAIL_DIR"])
+    wait_for(lambda: any(mail.glob("*.eml")))
+    worker.send_signal(signal.SIGTERM)
+    _, stderr = worker.communicate(timeout=30)
+
+    assert worker.returncode == 0
+    assert "Traceback" not in stderr.decode()
+    [eml] = mail.glob("*.eml")
+    assert "Subject: From the worker" in eml.read_text()
+    status = subprocess.run(  # noqa: S603
+        [STOREFRONT, "worker", "--status"], env=processes.env, cwd=processes.cwd, capture_output=True, check=True
+    )
+    assert json.loads(status.stdout)["sent"] == 1

@@ -10,8 +10,10 @@ finishes. Then uvicorn's own graceful shutdown proceeds.
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 from collections.abc import Awaitable, Callable
+from types import FrameType
 
 import uvicorn
 from uvicorn.supervisors import multiprocess
@@ -27,6 +29,14 @@ def on_shutdown(hook: Callable[[], Awaitable[None]]) -> Callable[[], None]:
 
 
 class StorefrontServer(uvicorn.Server):
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal after its graceful shutdown, so the
+        # process dies "killed by SIGTERM". A shutdown that finished its work
+        # is a clean exit: 0, as orchestrators and supervisors expect.
+        if sig == signal.SIGTERM and sig in self._captured_signals:
+            self._captured_signals.remove(sig)
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for hook in list(_shutdown_hooks):
             await hook()
