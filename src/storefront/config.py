@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     rate_limit_default: str | None = None
     rate_limit_refresh: str | None = "60/minute"
     hsts: bool = False
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_service_name: str = "storefront"
     forwarded_allow_ips: Annotated[list[str], NoDecode] = []
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "console"

@@ -46,4 +46,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await worker.stop(worker_task)
         if redis is not None:
             await redis.aclose()
+        if (provider := getattr(app.state, "tracer_provider", None)) is not None:
+            provider.shutdown()  # flushes the spans still batched
         await database.dispose()

@@ -9,6 +9,7 @@ from typing import Any
 import structlog
 
 from storefront.kit.context import request_id_var, user_id_var
+from storefront.tracing import add_trace_id
 
 _SECRET_KEYS = frozenset({"password", "token", "access_token", "refresh_token", "authorization", "secret", "key"})
 
@@ -41,7 +42,7 @@ class _Stderr:
 _STDERR = _Stderr()
 
 
-def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
+def configure_logging(level: str = "INFO", fmt: str = "console", *, trace_ids: bool = False) -> None:
     renderer: Any = (
         structlog.processors.JSONRenderer()
         if fmt == "json"
@@ -54,6 +55,7 @@ def configure_logging(level: str = "INFO", fmt: str = "console") -> None:
     processors: list[Any] = [
         structlog.contextvars.merge_contextvars,
         _add_context,
+        *([add_trace_id] if trace_ids else []),
         _redact,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
