@@ -157,3 +157,46 @@ def test_openapi_in_production_without_docs(db_file: Path, monkeypatch: pytest.M
     monkeypatch.setenv("APP_ENV", "production")
     document = json.loads(run("openapi").stdout)
     assert "/health" in document["paths"]
+
+
+def test_seed_with_images_stores_a_png_per_product(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import select
+
+    from storefront.db import Database
+    from storefront.models import Product
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/seed.db"
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("STORAGE_URL", f"file://{tmp_path}/uploads")
+    get_settings.cache_clear()
+    runner = CliRunner()
+    assert runner.invoke(cli, ["db", "upgrade"]).exit_code == 0
+    result = runner.invoke(cli, ["seed", "--products", "3", "--images"])
+    get_settings.cache_clear()
+
+    assert result.exit_code == 0, result.output
+
+    async def keys() -> list[str | None]:
+        database = Database(Settings(database_url=url))
+        async with database.read_session() as session:
+            found = list(await session.scalars(select(Product.image_key).order_by(Product.id)))
+        await database.dispose()
+        return found
+
+    image_keys = asyncio.run(keys())
+    assert len(image_keys) == 3
+    for key in image_keys:
+        assert key is not None
+        assert (tmp_path / "uploads" / key).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_database_errors_are_one_friendly_line(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:9/nowhere"}
+    done = subprocess.run(  # noqa: S603
+        [str(Path(sys.executable).parent / "storefront"), "db", "current"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "Error:" in done.stderr
+    assert "DATABASE_URL" in done.stderr

@@ -122,6 +122,7 @@ def seed(
     products: Annotated[int, typer.Option(min=0, max=1_000_000, help="Products to create.")] = 0,
     users: Annotated[int, typer.Option(min=0, max=1_000_000, help="Customers to create.")] = 0,
     orders: Annotated[int, typer.Option(min=0, max=10_000_000, help="Orders to create.")] = 0,
+    images: Annotated[bool, typer.Option(help="Give each seeded product a small PNG image.")] = False,
 ) -> None:
     """Fill the database with realistic sample data (customers' password: storefront-demo-password)."""
     from rich.progress import Progress
@@ -131,7 +132,11 @@ def seed(
     settings = _settings()
     if not (products or users or orders):
         products = 50
-    steps = [("products", products, seed_products), ("users", users, seed_users), ("orders", orders, seed_orders)]
+    steps: list[tuple[str, int, Callable[..., Coroutine[Any, Any, None]]]] = [
+        ("products", products, partial(seed_products, images=images)),
+        ("users", users, seed_users),
+        ("orders", orders, seed_orders),
+    ]
     with Progress(console=err) as progress:
         for label, count, task in steps:
             if not count:
@@ -169,5 +174,14 @@ def openapi() -> None:
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+def main() -> None:
+    """The console entry point: expected failures print one line, not a traceback."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    try:
+        app()
+    except (OperationalError, DBAPIError, OSError) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        err.print(f"[red]Error:[/red] {type(reason).__name__}: {reason}".splitlines()[0])
+        err.print("Check DATABASE_URL (and that the database is running and migrated: storefront db upgrade).")
+        raise SystemExit(1) from None

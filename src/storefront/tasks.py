@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+import struct
+import zlib
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -12,6 +14,7 @@ from sqlalchemy import func, insert, select
 from storefront.config import Settings
 from storefront.db import Database
 from storefront.errors import AppError
+from storefront.kit.storage import Storage, storage_from_settings
 from storefront.models import Order, OrderItem, OrderStatus, Product, Role, User
 from storefront.users import service as user_service
 from storefront.users.schemas import UserCreate
@@ -37,19 +40,50 @@ async def create_admin(settings: Settings, *, email: str, username: str, passwor
         await database.dispose()
 
 
-async def seed_products(settings: Settings, count: int, advance: Callable[[int], object], batch: int = 500) -> None:
+async def seed_products(
+    settings: Settings, count: int, advance: Callable[[int], object], batch: int = 500, *, images: bool = False
+) -> None:
+    """Products with random names, prices and stock; with `images`, each gets a small PNG in storage."""
     rng = random.Random(42)  # noqa: S311 - sample data, not secrets
     database = Database(settings)
+    storage = storage_from_settings(settings) if images else None
     try:
         done = 0
         while done < count:
             size = min(batch, count - done)
             async with database.write_session() as session, session.begin():
-                session.add_all(_random_product(rng) for _ in range(size))
+                products = [_random_product(rng) for _ in range(size)]
+                session.add_all(products)
+                await session.flush()
+                if storage is not None:
+                    for product in products:
+                        product.image_key = await _store_swatch(storage, product.id, rng)
             done += size
             advance(size)
     finally:
         await database.dispose()
+
+
+async def _store_swatch(storage: Storage, product_id: int, rng: random.Random) -> str:
+    key = f"products/{product_id}/seed.png"
+    colour = bytes(rng.randrange(256) for _ in range(3))
+
+    async def content() -> AsyncIterator[bytes]:
+        yield solid_png(64, 64, colour)
+
+    await storage.put(key, content())
+    return key
+
+
+def solid_png(width: int, height: int, rgb: bytes) -> bytes:
+    """A PNG of one colour: enough to show that images flow end to end."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + rgb * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def _random_product(rng: random.Random) -> Product:
