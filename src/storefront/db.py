@@ -132,6 +132,7 @@ class Database:
         writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self.write_session = async_sessionmaker(writer, expire_on_commit=False, autoflush=False, info=info)
         self.broker: Any = None
+        self.product_cache: Any = None
         self.on_email_queued: Callable[[], None] | None = None
 
     @asynccontextmanager

@@ -24,6 +24,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     broker = RedisBroker(redis) if redis is not None else LocalBroker()
     await broker.start()
     database.broker = broker
+    cache = database.product_cache
+    if cache is not None:
+        await cache.follow(broker)
     app.state.redis = redis
     app.state.stream_counter = StreamCounter(settings.stream_max_per_user)
 
@@ -42,6 +45,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Streams end first (their sockets close with 1001), then the worker
         # finishes or releases what it holds, then connections close.
         await broker.close()
+        if cache is not None:
+            await cache.close()
         if worker is not None:
             await worker.stop(worker_task)
         if redis is not None:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.schemas import ProductRead
+from storefront.db import after_commit
 from storefront.events import service as events
 from storefront.models import Audience, Product
 
@@ -16,6 +17,15 @@ async def product_changed(session: AsyncSession, type_: str, product: Product) -
     """`product.created`, `product.updated` or `product.archived`: public, with the product as read."""
     data = ProductRead.model_validate(product).model_dump(mode="json")
     await events.record(session, type_, data, audience=Audience.public)
+    forget_after_commit(session, product.id)
+
+
+def forget_after_commit(session: AsyncSession, *product_ids: int) -> None:
+    """Evict these products from this process's read cache once the change commits
+    (other processes evict when the `product.*` event reaches them)."""
+    cache = getattr(session.info.get("database"), "product_cache", None)
+    if cache is not None:
+        after_commit(session, lambda: cache.evict(*product_ids))
 
 
 async def stock_lowered(session: AsyncSession, taken: Mapping[int, int], threshold: int) -> None:

@@ -8,7 +8,9 @@ from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser, is_staff
 from storefront.catalog import export, images, repository, service
-from storefront.catalog.dependencies import VisibleProduct, WritableProduct
+from storefront.catalog.cache import ProductCacheDep
+from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
+from storefront.catalog.errors import ProductNotFound
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
 from storefront.config import SettingsDep
 from storefront.db import SessionDep
@@ -70,13 +72,25 @@ async def export_products(_: StaffUser, request: Request, format: ExportFormat =
 
 
 @router.get("/{product_id}", response_model=ProductRead, responses=problems(404, 422))
-async def read_product(product: VisibleProduct, request: Request, response: Response) -> Product | Response:
+async def read_product(
+    product_id: ProductId, user: OptionalUser, session: SessionDep, cache: ProductCacheDep, request: Request
+) -> Response:
     """One product; answers 304 when `If-None-Match` still matches."""
-    etag = _etag(product)
+    cached = cache.get(product_id)
+    if cached is None:
+        product = await repository.get_visible(session, product_id, include_archived=True)
+        if product is None:
+            raise ProductNotFound()
+        body = ProductRead.model_validate(product).model_dump_json().encode()
+        cache.put(product_id, body, _etag(product), archived=product.archived)
+        etag, archived = _etag(product), product.archived
+    else:
+        body, etag, archived = cached.body, cached.etag, cached.archived
+    if archived and not is_staff(user):
+        raise ProductNotFound()
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return product
+    return Response(body, media_type="application/json", headers={"ETag": etag})
 
 
 @router.post("", status_code=201, response_model=ProductRead, responses=problems(401, 403, 409, 422))

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth.dependencies import is_staff
+from storefront.catalog import notify as catalog_notify
 from storefront.catalog.errors import InsufficientStock
 from storefront.models import Order, OrderItem, OrderStatus, User
 from storefront.orders import notify, repository
@@ -73,7 +74,9 @@ async def cancel(session: AsyncSession, actor: User, order: Order) -> Order:
     """Cancel and put the stock back, in the same transaction."""
     if not may_cancel(actor, order):
         raise InvalidTransition(f"An order that is {order.status} cannot be cancelled by you.")
-    await repository.return_stock(session, [(item.product_id, item.quantity) for item in order.items])
+    returned = [(item.product_id, item.quantity) for item in order.items]
+    await repository.return_stock(session, returned)
+    catalog_notify.forget_after_commit(session, *(product_id for product_id, _ in returned))
     return await _move(session, order, OrderStatus.cancelled)
 
 

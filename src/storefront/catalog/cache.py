@@ -1,0 +1,95 @@
+"""A short-lived cache of serialised product reads: the hot read path skips the database.
+
+`GET /api/v1/products/{id}` answers from here for up to `PRODUCT_CACHE_SECONDS`
+(default 2 s). Every catalog change evicts its product at once in the process
+that made it (after the commit) and, through the event broker, in every other
+process and replica. Stock taken by orders evicts at once in the placing
+process; elsewhere it shows within the TTL. Placing an order never reads this
+cache: stock is checked by the database, so staleness costs freshness of a
+displayed number, never correctness.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from storefront.events.broker import LocalBroker
+
+
+@dataclass(frozen=True, slots=True)
+class CachedProduct:
+    body: bytes
+    etag: str
+    archived: bool
+    expires: float
+
+
+class ProductCache:
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl_seconds
+        self.max_entries = max_entries
+        self._entries: OrderedDict[int, CachedProduct] = OrderedDict()
+        self._listener: asyncio.Task[None] | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.ttl > 0
+
+    def get(self, product_id: int) -> CachedProduct | None:
+        entry = self._entries.get(product_id)
+        if entry is None:
+            return None
+        if entry.expires <= time.monotonic():
+            self._entries.pop(product_id, None)
+            return None
+        return entry
+
+    def put(self, product_id: int, body: bytes, etag: str, *, archived: bool) -> None:
+        if not self.enabled:
+            return
+        self._entries[product_id] = CachedProduct(body, etag, archived, time.monotonic() + self.ttl)
+        self._entries.move_to_end(product_id)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def evict(self, *product_ids: int) -> None:
+        for product_id in product_ids:
+            self._entries.pop(product_id, None)
+
+    async def follow(self, broker: LocalBroker) -> None:
+        """Evict on every `product.*` event, from whichever process it came."""
+
+        async def listen() -> None:
+            while True:
+                with broker.subscribe() as subscription:
+                    async for event in subscription:
+                        if event.type.startswith("product.") and isinstance(event.data.get("id"), int):
+                            self.evict(event.data["id"])
+                # The subscription ended (we fell behind, or shutdown): evictions
+                # may have been missed, so forget everything and listen again.
+                self._entries.clear()
+                await asyncio.sleep(0.1)
+
+        if self.enabled:
+            self._listener = asyncio.create_task(listen(), name="storefront-product-cache")
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+
+
+def _cache_from_app(request: Request) -> ProductCache:
+    cache: ProductCache = request.app.state.database.product_cache
+    return cache
+
+
+ProductCacheDep = Annotated[ProductCache, Depends(_cache_from_app)]

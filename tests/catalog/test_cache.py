@@ -1,0 +1,110 @@
+"""The product read cache: fast, and evicted whenever the catalog changes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import update
+
+from storefront.config import Settings
+from storefront.db import Database, utcnow
+from storefront.events.schemas import PublishedEvent
+from storefront.main import create_app
+from storefront.models import Audience, Product
+from tests.factories import Factory
+
+
+@pytest.fixture
+async def cached(settings: Settings, database: Database) -> AsyncIterator[AsyncClient]:
+    app = create_app(settings.model_copy(update={"product_cache_seconds": 3600.0}))
+    async with LifespanManager(app) as manager:
+        client = AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test")
+        client.app = app  # type: ignore[attr-defined]
+        async with client:
+            yield client
+
+
+async def rename_behind_the_apps_back(database: Database, product_id: int, name: str) -> None:
+    async with database.transaction() as session:
+        await session.execute(update(Product).where(Product.id == product_id).values(name=name))
+
+
+async def test_a_read_is_served_from_the_cache(cached: AsyncClient, factory: Factory, database: Database) -> None:
+    product = await factory.product(name="Original")
+    first = await cached.get(f"/api/v1/products/{product.id}")
+    await rename_behind_the_apps_back(database, product.id, "Changed directly in the database")
+
+    again = await cached.get(f"/api/v1/products/{product.id}")
+
+    assert again.json() == first.json()
+    assert again.headers["ETag"] == first.headers["ETag"]
+    assert (
+        await cached.get(f"/api/v1/products/{product.id}", headers={"If-None-Match": first.headers["ETag"]})
+    ).status_code == 304
+
+
+async def test_catalog_writes_evict_at_once(cached: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    product = await factory.product(name="Before", stock=10)
+    url = f"/api/v1/products/{product.id}"
+    await cached.get(url)
+
+    await cached.patch(url, json={"name": "After"}, headers=staff.headers)
+    assert (await cached.get(url)).json()["name"] == "After"
+    await cached.post(f"{url}/stock", json={"delta": -4}, headers=staff.headers)
+    assert (await cached.get(url)).json()["stock"] == 6
+
+
+async def test_orders_and_cancellations_evict_in_this_process(cached: AsyncClient, factory: Factory) -> None:
+    buyer = await factory.customer()
+    product = await factory.product(stock=10)
+    url = f"/api/v1/products/{product.id}"
+    await cached.get(url)
+
+    order = await cached.post("/api/v1/orders", json={"items": [{"product_id": product.id, "quantity": 3}]},
+                              headers=buyer.headers)  # fmt: skip
+    assert (await cached.get(url)).json()["stock"] == 7
+    await cached.post(f"/api/v1/orders/{order.json()['id']}/cancel", headers=buyer.headers)
+    assert (await cached.get(url)).json()["stock"] == 10
+
+
+async def test_an_event_from_another_process_evicts(cached: AsyncClient, factory: Factory, database: Database) -> None:
+    product = await factory.product(name="Old")
+    url = f"/api/v1/products/{product.id}"
+    await cached.get(url)
+    await rename_behind_the_apps_back(database, product.id, "Renamed elsewhere")
+
+    # What a product change in another process reaches this one as (via Redis in production).
+    broker = cached.app.state.database.broker  # type: ignore[attr-defined]
+    broker.deliver(PublishedEvent(id=10**9, type="product.updated", created_at=utcnow(), data={"id": product.id},
+                                  audience=Audience.public, user_id=None))  # fmt: skip
+    for _ in range(100):
+        if (await cached.get(url)).json()["name"] == "Renamed elsewhere":
+            break
+        await asyncio.sleep(0.01)
+    assert (await cached.get(url)).json()["name"] == "Renamed elsewhere"
+
+
+async def test_a_cached_archived_product_stays_hidden_from_customers(cached: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    product = await factory.product(archived=True)
+    url = f"/api/v1/products/{product.id}"
+    assert (await cached.get(url, headers=staff.headers)).status_code == 200  # now cached
+    assert (await cached.get(url)).status_code == 404
+    assert (await cached.get(url, headers=staff.headers)).status_code == 200
+
+
+async def test_ttl_zero_turns_the_cache_off(settings: Settings, factory: Factory, database: Database) -> None:
+    app = create_app(settings.model_copy(update={"product_cache_seconds": 0.0}))
+    product = await factory.product(name="One")
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as uncached,
+    ):
+        await uncached.get(f"/api/v1/products/{product.id}")
+        await rename_behind_the_apps_back(database, product.id, "Two")
+        assert (await uncached.get(f"/api/v1/products/{product.id}")).json()["name"] == "Two"
