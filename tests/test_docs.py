@@ -54,7 +54,7 @@ async def test_docs_assets_are_served(client: AsyncClient, asset: str, content_t
     response = await client.get(f"/static/docs/{asset}")
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == content_type
-    assert int(response.headers["content-length"]) > 1000
+    assert len(response.content) > 1000
     assert response.headers["x-request-id"]
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from storefront import __version__
+from storefront.admin.views import mount_admin
+from storefront.auth.limits import create_rate_limiter, default_rate_limit
 from storefront.auth.router import router as auth_router
+from storefront.catalog.cache import ProductCache
 from storefront.catalog.router import router as catalog_router
 from storefront.config import Settings, get_settings
 from storefront.db import Database
@@ -16,13 +21,18 @@ from storefront.kit.openapi import install_openapi, problems
 from storefront.kit.storage import storage_from_settings
 from storefront.lifespan import lifespan
 from storefront.log import configure_logging
-from storefront.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from storefront.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
 from storefront.notifications.router import router as notifications_router
 from storefront.ops.docs import mount_docs
 from storefront.ops.router import router as ops_router
 from storefront.orders.router import router as orders_router
+from storefront.tracing import telemetry_config, tracer_provider
 from storefront.users.router import router as users_router
 
+CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-API-Key",
+                      "X-Request-ID", "Last-Event-ID"]  # fmt: skip
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Total-Count", "Link", "ETag", "Location", "Retry-After", "RateLimit",
+                       "RateLimit-Policy", "Idempotent-Replayed", "Server-Timing"]  # fmt: skip
 DESCRIPTION = """A commerce API: catalog and inventory, customers and staff with roles,
 orders that never oversell, durable email and live order events.
 
@@ -32,7 +42,8 @@ Log in with **Authorize** (the OAuth2 password form) to try the protected operat
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_format)
+    provider = tracer_provider(settings)
+    configure_logging(settings.log_level, settings.log_format, trace_ids=provider is not None)
     database = Database(settings)
 
     app = FastAPI(
@@ -44,23 +55,38 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json" if settings.show_docs else None,
         responses=problems(500),
+        telemetry=telemetry_config(provider),
     )
     app.state.settings = settings
+    app.state.tracer_provider = provider
     app.state.database = database
+    database.product_cache = ProductCache(settings.product_cache_seconds)
     app.state.storage = storage_from_settings(settings)
+    app.state.rate_limiter = create_rate_limiter(settings)
 
     for router in (auth_router, users_router, catalog_router, orders_router, notifications_router, events_router):
-        app.include_router(router, responses=problems(415))
+        app.include_router(router, responses=problems(415), dependencies=[Depends(default_rate_limit)])
     app.include_router(ops_router)
     app.include_router(ws_router)
+    mount_admin(app, database)
     if settings.show_docs:
         mount_docs(app)
 
     install_error_handlers(app)
     install_openapi(app)
     # Outermost last: the request context wraps everything, errors included.
-    app.add_middleware(
-        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
-    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=CORS_ALLOW_HEADERS,
+            expose_headers=CORS_EXPOSE_HEADERS,
+            max_age=600,
+        )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -623,3 +623,24 @@ async def test_delete_of_a_missing_user_is_404(client: AsyncClient, factory: Fac
     response = await client.delete(f"{USERS}/{admin.id + 1000}", headers=admin.headers)
 
     assert_problem(response, 404, "user_not_found")
+
+
+# --- sessions end on deactivation -------------------------------------------
+
+
+async def test_deactivating_a_user_ends_their_login_sessions_and_refresh_tokens(
+    client: AsyncClient, factory: Factory
+) -> None:
+    admin = await factory.admin()
+    actor = await factory.customer()
+    login = await client.post(LOGIN, json={"username": actor.user.username, "password": PASSWORD})
+    pair = login.json()
+    session_headers = {"Authorization": f"Bearer {pair['access_token']}"}
+    assert (await client.get(ME, headers=session_headers)).status_code == 200
+
+    response = await client.patch(f"{USERS}/{actor.id}", json={"is_active": False}, headers=admin.headers)
+
+    assert response.status_code == 200
+    assert_problem(await client.get(ME, headers=session_headers), 401, "invalid_token")
+    refreshed = await client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert_problem(refreshed, 401, "invalid_refresh_token")

@@ -1,47 +1,130 @@
-"""Who is calling: typed dependencies `CurrentUser`, `StaffUser`, `AdminUser`."""
+"""Who is calling: typed dependencies `CurrentUser`, `StaffUser`, `AdminUser`.
+
+A caller shows a bearer access token (a JWT naming its login session) or an
+`X-API-Key`. Either is checked against the database on every request, in one
+query by primary key or unique hash, so logging out, revoking a key or
+deactivating an account takes effect on the very next request.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
-from fastapi import Depends
-from fastapi.security import OAuth2PasswordBearer
+from fastapi import BackgroundTasks, Depends, Path, Request
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.auth.tokens import read_access_token
+from storefront.auth import keys, repository
+from storefront.auth.errors import ApiKeyNotFound, SessionRequired
+from storefront.auth.opaque import digest
+from storefront.auth.tokens import AccessClaims, read_access_token
 from storefront.config import SettingsDep
-from storefront.db import SessionDep
+from storefront.db import Database, SessionDep, utcnow
 from storefront.errors import Forbidden, InvalidToken, NotAuthenticated
 from storefront.kit.context import user_id_var
-from storefront.models import Role, User
+from storefront.models import ApiKey, Role, User
+
+log = logging.getLogger("storefront.auth")
 
 bearer_scheme = OAuth2PasswordBearer(
     tokenUrl="/api/v1/auth/token",
     auto_error=False,
     description="An access token from `POST /api/v1/auth/token` or `/login`.",
 )
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key",
+    auto_error=False,
+    description="An API key from `POST /api/v1/auth/api-keys`; it acts as its owner.",
+)
 
 
-async def _optional_user(
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The caller and the credential they showed: a session's access token or an API key."""
+
+    user: User
+    session_id: int | None = None
+    api_key_id: int | None = None
+
+
+def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(_database)]
+
+
+async def user_for_access_token(session: AsyncSession, claims: AccessClaims) -> User | None:
+    """The active user an access token stands for, if its session is still live."""
+    if claims.session_id is not None:
+        user = await repository.user_of_session(session, claims.user_id, claims.session_id)
+    else:
+        # Minted without a session (before sessions existed, or by a test
+        # factory): only the user's token version can end it.
+        user = await session.get(User, claims.user_id)
+        if user is not None and user.token_version != claims.token_version:
+            return None
+    return user if user is not None and user.is_active else None
+
+
+async def _optional_principal(
     session: SessionDep,
     settings: SettingsDep,
+    database: DatabaseDep,
+    background: BackgroundTasks,
     token: Annotated[str | None, Depends(bearer_scheme)],
-) -> User | None:
-    if token is None:
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal | None:
+    if token is not None:
+        claims = read_access_token(settings, token)
+        user = await user_for_access_token(session, claims) if claims is not None else None
+        if claims is None or user is None:
+            raise InvalidToken()
+        principal = Principal(user, session_id=claims.session_id)
+    elif api_key is not None:
+        found = await repository.user_of_api_key(session, digest(api_key))
+        if found is None or not found[0].is_active:
+            raise InvalidToken("The API key is invalid or has been revoked.")
+        user, key_id, last_used_at = found
+        if last_used_at is None or utcnow() - last_used_at > timedelta(seconds=keys.TOUCH_EVERY_SECONDS):
+            background.add_task(_touch, database, key_id)
+        principal = Principal(user, api_key_id=key_id)
+    else:
         return None
-    claims = read_access_token(settings, token)
-    if claims is None:
-        raise InvalidToken()
-    user = await session.get(User, claims.user_id)
-    if user is None or not user.is_active or user.token_version != claims.token_version:
-        raise InvalidToken()
-    user_id_var.set(user.id)
-    return user
+    user_id_var.set(principal.user.id)
+    return principal
 
 
-async def _current_user(user: Annotated[User | None, Depends(_optional_user)]) -> User:
-    if user is None:
+async def _touch(database: Database, key_id: int) -> None:
+    try:
+        await keys.touch(database, key_id)
+    except Exception:
+        log.warning("could not record the use of API key %s", key_id, exc_info=True)
+
+
+async def _optional_user(principal: Annotated[Principal | None, Depends(_optional_principal)]) -> User | None:
+    return principal.user if principal is not None else None
+
+
+async def _current_principal(principal: Annotated[Principal | None, Depends(_optional_principal)]) -> Principal:
+    if principal is None:
         raise NotAuthenticated("Authentication is required.")
-    return user
+    return principal
+
+
+async def _session_principal(principal: Annotated[Principal, Depends(_current_principal)]) -> Principal:
+    """A caller logged in with a bearer token: what managing one's credentials needs."""
+    if principal.api_key_id is not None:
+        raise SessionRequired()
+    return principal
+
+
+async def _current_user(principal: Annotated[Principal, Depends(_current_principal)]) -> User:
+    return principal.user
 
 
 async def _staff_user(user: Annotated[User, Depends(_current_user)]) -> User:
@@ -60,6 +143,20 @@ OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 StaffUser = Annotated[User, Depends(_staff_user)]
 AdminUser = Annotated[User, Depends(_admin_user)]
+SessionPrincipal = Annotated[Principal, Depends(_session_principal)]
+
+ApiKeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The API key's id.")]
+
+
+async def _managed_api_key(key_id: ApiKeyId, session: SessionDep, user: CurrentUser) -> ApiKey:
+    """A live key of the caller's, or anyone's for an admin; else 404."""
+    key = await repository.visible_api_key(session, user, key_id)
+    if key is None:
+        raise ApiKeyNotFound()
+    return key
+
+
+ManagedApiKey = Annotated[ApiKey, Depends(_managed_api_key)]
 
 
 def is_staff(user: User | None) -> bool:

@@ -1,19 +1,28 @@
-"""Registration and logging in."""
+"""Registration, logging in, and changing or resetting a password."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.auth.passwords import verify_password
+from storefront.auth import repository, sessions
+from storefront.auth.errors import InvalidResetToken, WrongPassword
+from storefront.auth.limits import AuthLimits
+from storefront.auth.opaque import digest, new_secret
+from storefront.auth.passwords import hash_password, verify_password
 from storefront.auth.schemas import TokenPair
-from storefront.auth.tokens import issue_access_token
 from storefront.config import Settings
+from storefront.db import Database, utcnow
 from storefront.errors import InvalidCredentials
-from storefront.models import User
+from storefront.models import PasswordResetToken, User
 from storefront.notifications import service as notifications
 from storefront.users import repository as users
 from storefront.users import service as user_service
 from storefront.users.schemas import UserRegister
+
+RESET_TOKEN_LIFETIME = timedelta(hours=1)
 
 
 async def register(session: AsyncSession, data: UserRegister) -> User:
@@ -28,33 +37,128 @@ async def register(session: AsyncSession, data: UserRegister) -> User:
     return user
 
 
-async def authenticate(session: AsyncSession, login: str, password: str) -> User:
-    """The active user with these credentials, else `InvalidCredentials`.
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """Credentials that matched: whose, the hash they matched, and its upgrade if outdated."""
 
-    Unknown accounts still pay for one hash, so timing does not tell them apart.
+    user_id: int
+    verified_hash: str
+    new_hash: str | None
+
+
+async def verify_credentials(database: Database, login: str, password: str) -> Verified:
+    """The active account with these credentials, else `InvalidCredentials`.
+
+    The lookup uses a short read session that is closed before the ~100 ms of
+    hashing, so no connection (and on SQLite no write lock) is held meanwhile.
+    Unknown and disabled accounts pay for exactly one hash too, so neither the
+    answer nor its timing tells them apart from a wrong password.
     """
-    user = await users.find_by_login(session, login)
-    valid, new_hash = await verify_password(password, user.password_hash if user else None)
-    if user is None or not valid or not user.is_active:
+    async with database.read_session() as reader:
+        user = await users.find_by_login(reader, login)
+    stored = user.password_hash if user is not None else None
+    valid, new_hash = await verify_password(password, stored)
+    if user is None or stored is None or not valid or not user.is_active:
         raise InvalidCredentials()
-    if new_hash is not None:
-        await _rehash(session, user, new_hash)
+    return Verified(user.id, stored, new_hash)
+
+
+async def authenticate(session: AsyncSession, login: str, password: str) -> User:
+    """The active user with these credentials, loaded in `session`, else `InvalidCredentials`.
+
+    An outdated hash is upgraded in `session`; nothing is read through it
+    before the password has been checked.
+    """
+    database: Database = session.info["database"]
+    verified = await verify_credentials(database, login, password)
+    user = await users.get(session, verified.user_id)
+    if user is None or not user.is_active:  # disabled in the moment since the check
+        raise InvalidCredentials()
+    if verified.new_hash is not None:
+        await _rehash(session, user, verified.verified_hash, verified.new_hash)
     return user
 
 
-async def _rehash(session: AsyncSession, user: User, new_hash: str) -> None:
+async def log_in(
+    session: AsyncSession,
+    settings: Settings,
+    limits: AuthLimits,
+    login: str,
+    password: str,
+    *,
+    user_agent: str | None,
+) -> TokenPair:
+    """Check the credentials (failures count toward the login limits), then start a session."""
+    await limits.check_login(login)
+    try:
+        user = await authenticate(session, login, password)
+    except InvalidCredentials:
+        await limits.login_failed(login)
+        raise
+    return await sessions.start(session, settings, user, user_agent=user_agent)
+
+
+async def _rehash(session: AsyncSession, user: User, verified_hash: str, new_hash: str) -> None:
     """Store the upgraded hash unless the password changed meanwhile.
 
     The row lock re-reads the user: a concurrent login that upgraded first, or
     a password change, leaves a different hash, which is then kept as it is.
     """
-    verified_hash = user.password_hash
     await users.lock(session, user)
     if user.password_hash == verified_hash:
         user.password_hash = new_hash
         await session.flush()
 
 
-def issue_tokens(settings: Settings, user: User) -> TokenPair:
-    token, lifetime = issue_access_token(settings, user.id, user.token_version)
-    return TokenPair(access_token=token, expires_in=lifetime)
+async def change_password(
+    session: AsyncSession, user: User, session_id: int | None, current: str, new: str, limits: AuthLimits
+) -> None:
+    """Set a new password, given the current one; every other session ends."""
+    account = f"user:{user.id}"
+    await limits.check_login(account)
+    valid, _ = await verify_password(current, user.password_hash)
+    if not valid:
+        await limits.login_failed(account)
+        raise WrongPassword()
+    user_service.check_password(new, email=user.email, username=user.username)
+    new_hash = await hash_password(new)
+    await users.lock(session, user)
+    user.password_hash = new_hash
+    await sessions.end_all(session, user, keep=session_id)
+    await repository.use_up_reset_tokens(session, user.id)
+
+
+async def request_password_reset(session: AsyncSession, limits: AuthLimits, email: str) -> None:
+    """Email a single-use reset token (valid one hour) if an active account has this address.
+
+    The caller answers the same whether or not one does.
+    """
+    await limits.password_reset(email)
+    user = await users.find_by_email(session, email)
+    if user is None or not user.is_active:
+        return
+    token = new_secret()
+    now = utcnow()
+    session.add(
+        PasswordResetToken(
+            user_id=user.id, token_hash=digest(token), created_at=now, expires_at=now + RESET_TOKEN_LIFETIME
+        )
+    )
+    await notifications.queue_template(
+        session,
+        "password_reset",
+        to=user.email,
+        context={"user": {"username": user.username, "full_name": user.full_name}, "token": token},
+    )
+
+
+async def confirm_password_reset(session: AsyncSession, token: str, new: str) -> None:
+    """Set a new password with a reset token, which is used up; every session ends."""
+    user_id = await repository.redeem_reset_token(session, digest(token))
+    user = await users.get(session, user_id, for_update=True) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise InvalidResetToken()
+    user_service.check_password(new, email=user.email, username=user.username)
+    user.password_hash = await hash_password(new)
+    await sessions.end_all(session, user)
+    await repository.use_up_reset_tokens(session, user.id)

@@ -1,8 +1,9 @@
 """Access tokens: short-lived JWTs signed with one pinned algorithm.
 
-Claims: `sub` (user id), `iat`, `exp`, `jti`, `typ` ("access") and `ver`
-(the user's token version, so that revoking every session is one update).
-Refresh tokens and sessions add a `sid` claim in their own module.
+Claims: `sub` (user id), `iat`, `exp`, `jti`, `typ` ("access"), `sid` (the
+login session, checked on every request so that logging out works at once)
+and `ver` (the user's token version, which is what still guards a token
+minted without a session).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import jwt
 
@@ -24,13 +26,16 @@ class AccessClaims:
     user_id: int
     token_version: int
     jti: str
+    session_id: int | None = None
 
 
-def issue_access_token(settings: Settings, user_id: int, token_version: int) -> tuple[str, int]:
+def issue_access_token(
+    settings: Settings, user_id: int, token_version: int, session_id: int | None = None
+) -> tuple[str, int]:
     """A signed access token and its lifetime in seconds."""
     now = utcnow()
     lifetime = timedelta(minutes=settings.access_token_expire_minutes)
-    payload = {
+    payload: dict[str, Any] = {
         "sub": str(user_id),
         "iat": now,
         "exp": now + lifetime,
@@ -38,6 +43,8 @@ def issue_access_token(settings: Settings, user_id: int, token_version: int) -> 
         "typ": ACCESS,
         "ver": token_version,
     }
+    if session_id is not None:
+        payload["sid"] = session_id
     token = jwt.encode(payload, settings.signing_key(), algorithm=settings.jwt_algorithm)
     return token, int(lifetime.total_seconds())
 
@@ -53,6 +60,14 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
         )
         if payload.get("typ") != ACCESS:
             return None
-        return AccessClaims(user_id=int(payload["sub"]), token_version=int(payload.get("ver", 0)), jti=payload["jti"])
+        sid = payload.get("sid")
+        if sid is not None and (not isinstance(sid, int) or isinstance(sid, bool)):
+            return None
+        return AccessClaims(
+            user_id=int(payload["sub"]),
+            token_version=int(payload.get("ver", 0)),
+            jti=payload["jti"],
+            session_id=sid,
+        )
     except (jwt.PyJWTError, ValueError, TypeError):
         return None

@@ -4,19 +4,24 @@ from storefront.models.idempotency import IdempotencyRecord
 from storefront.models.order import Order, OrderItem, OrderStatus
 from storefront.models.outbox import Audience, Email, EmailStatus, Event, StreamTicket
 from storefront.models.product import Product
+from storefront.models.session import ApiKey, AuthSession, PasswordResetToken, RefreshToken
 from storefront.models.user import Role, User
 
 __all__ = [
+    "ApiKey",
     "Audience",
+    "AuthSession",
     "Email",
     "EmailStatus",
     "Event",
-    "StreamTicket",
     "IdempotencyRecord",
     "Order",
     "OrderItem",
     "OrderStatus",
+    "PasswordResetToken",
     "Product",
+    "RefreshToken",
     "Role",
+    "StreamTicket",
     "User",
 ]

@@ -34,6 +34,10 @@ async def find_by_login(session: AsyncSession, login: str) -> User | None:
     return (await session.scalars(query)).first()
 
 
+async def find_by_email(session: AsyncSession, email: str) -> User | None:
+    return (await session.scalars(select(User).where(User.email == email.strip().lower()))).first()
+
+
 async def email_taken(session: AsyncSession, email: str, *, excluding: int | None = None) -> bool:
     return await _exists(session, User.email == email.lower(), excluding)
 

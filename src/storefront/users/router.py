@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, CurrentUser
 from storefront.db import SessionDep
@@ -11,7 +12,7 @@ from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
 from storefront.kit.routing import api_router
 from storefront.models import Role, User
-from storefront.users import repository, service
+from storefront.users import export, repository, service
 from storefront.users.dependencies import VisibleUser, WritableSelf, WritableUser
 from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRead, UserSelfUpdate
 
@@ -69,6 +70,13 @@ async def create_user(body: UserCreate, _: AdminUser, session: SessionDep, respo
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     response.headers["ETag"] = _etag(user)
     return user
+
+
+# Declared before `/{user_id}`, which would otherwise claim the path.
+@router.get("/export.csv", responses={200: {"content": {"text/csv": {}}}, **problems(403)})
+async def export_users(_: AdminUser, request: Request) -> StreamingResponse:
+    """All users as CSV (`id,email,username,full_name,role,is_active,created_at`), streamed."""
+    return export.users_response(request.app.state.database)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=problems(404, 422))

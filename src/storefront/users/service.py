@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.auth import repository as auth_repository
+from storefront.auth import sessions
 from storefront.auth.passwords import hash_password, password_problem
 from storefront.models import Role, User
 from storefront.users import repository
@@ -36,11 +38,12 @@ async def create(session: AsyncSession, data: UserRegister | UserCreate, *, role
 async def update(session: AsyncSession, user: User, data: UserSelfUpdate | UserAdminUpdate) -> User:
     changes = data.changes()
     await _ensure_unique(session, email=changes.get("email"), username=changes.get("username"), user_id=user.id)
-    if changes.get("is_active") is False and user.is_active:
-        end_all_sessions(user)
+    deactivating = changes.get("is_active") is False and user.is_active
     for field, value in changes.items():
         setattr(user, field, value)
     await _flush_unique(session)
+    if deactivating:
+        await sessions.end_all(session, user)
     return user
 
 
@@ -54,13 +57,8 @@ async def deactivate_and_erase(session: AsyncSession, user: User) -> None:
     user.username = f"deleted-{user.id}"
     user.full_name = None
     user.password_hash = "!"
-    end_all_sessions(user)
-    await session.flush()
-
-
-def end_all_sessions(user: User) -> None:
-    """Every access token issued so far stops working."""
-    user.token_version += 1
+    await sessions.end_all(session, user)
+    await auth_repository.revoke_api_keys(session, user.id)
 
 
 async def _ensure_unique(

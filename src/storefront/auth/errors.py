@@ -1,0 +1,39 @@
+from storefront.errors import AppError, NotAuthenticated, NotFound
+
+
+class InvalidRefreshToken(NotAuthenticated):
+    code = "invalid_refresh_token"
+
+    def __init__(self) -> None:
+        super().__init__("The refresh token is invalid, expired or already used.", token_sent=True)
+
+
+class InvalidResetToken(AppError):
+    status_code = 400
+    code = "invalid_reset_token"
+
+    def default_detail(self) -> str:
+        return "The reset token is invalid, expired or already used."
+
+
+class WrongPassword(AppError):
+    status_code = 400
+    code = "invalid_current_password"
+
+    def default_detail(self) -> str:
+        return "The current password is not correct."
+
+
+class SessionRequired(AppError):
+    status_code = 403
+    code = "session_required"
+
+    def default_detail(self) -> str:
+        return "This needs a login session (a bearer token), not an API key."
+
+
+class ApiKeyNotFound(NotFound):
+    code = "api_key_not_found"
+
+    def default_detail(self) -> str:
+        return "No such API key."

@@ -1,0 +1,103 @@
+"""Login sessions: started at login, kept alive by rotating refresh tokens, ended
+by logout, a password change or reset, or deactivation.
+
+A refresh token works once. Presenting one that was already traded in means two
+parties hold the session's tokens (a thief and its owner), so the whole session
+ends: the thief's next refresh fails, and so does the owner's, who logs in again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.auth import repository
+from storefront.auth.limits import AuthLimits
+from storefront.auth.opaque import digest, new_secret
+from storefront.auth.schemas import TokenPair
+from storefront.auth.tokens import issue_access_token
+from storefront.config import Settings
+from storefront.db import utcnow
+from storefront.models import AuthSession, RefreshToken, User
+from storefront.users import repository as users
+
+
+async def start(session: AsyncSession, settings: Settings, user: User, *, user_agent: str | None) -> TokenPair:
+    """A new session for `user`, and its first token pair."""
+    now = utcnow()
+    auth_session = AuthSession(
+        user_id=user.id,
+        user_agent=user_agent[:255] if user_agent else None,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + timedelta(days=settings.refresh_token_expire_days),
+    )
+    session.add(auth_session)
+    await session.flush()
+    return await _issue(session, settings, user, auth_session)
+
+
+async def rotate(session: AsyncSession, settings: Settings, limits: AuthLimits, token: str) -> TokenPair | None:
+    """A new token pair for a live refresh token, which is used up; None when refused.
+
+    Presenting a used token ends its session; the caller must keep that change
+    (commit) even though it answers 401.
+    """
+    found = await repository.refresh_token(session, digest(token))
+    if found is None:
+        return None
+    refresh, auth_session = found
+    now = utcnow()
+    if auth_session.revoked_at is not None:
+        return None
+    if refresh.used_at is not None:
+        auth_session.revoked_at = now
+        await session.flush()
+        return None
+    if refresh.expires_at <= now or auth_session.expires_at <= now:
+        return None
+    user = await session.get(User, auth_session.user_id)
+    if user is None or not user.is_active:
+        return None
+    await limits.refresh_account(user.id)
+    refresh.used_at = now
+    auth_session.last_used_at = now
+    auth_session.expires_at = now + timedelta(days=settings.refresh_token_expire_days)
+    return await _issue(session, settings, user, auth_session)
+
+
+async def end(session: AsyncSession, user: User, session_id: int | None) -> None:
+    """Logout: the session's refresh token and access tokens stop working.
+
+    A token minted without a session can only be ended with every other such
+    token of the user (their token version moves; real sessions go on).
+    """
+    if session_id is not None:
+        await repository.revoke_session(session, session_id)
+        return
+    await users.lock(session, user)
+    user.token_version += 1
+    await session.flush()
+
+
+async def end_all(session: AsyncSession, user: User, *, keep: int | None = None) -> None:
+    """End every session of `user` (but `keep`), and every token minted without one."""
+    await repository.revoke_sessions(session, user.id, keep=keep)
+    user.token_version += 1
+    await session.flush()
+
+
+async def _issue(session: AsyncSession, settings: Settings, user: User, auth_session: AuthSession) -> TokenPair:
+    refresh = new_secret()
+    session.add(
+        RefreshToken(
+            session_id=auth_session.id,
+            token_hash=digest(refresh),
+            created_at=auth_session.last_used_at,
+            expires_at=auth_session.expires_at,
+        )
+    )
+    await session.flush()
+    access, lifetime = issue_access_token(settings, user.id, user.token_version, auth_session.id)
+    return TokenPair(access_token=access, expires_in=lifetime, refresh_token=refresh)
