@@ -32,6 +32,9 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 
 
 BAD_VALUES = [
+    ({"RATE_LIMIT_LOGIN_ACCOUNT": "lots"}, "rate_limit_login_account"),
+    ({"RATE_LIMIT_DEFAULT": "600 per fortnight"}, "rate_limit_default"),
+    ({"STORAGE_URL": "ftp://files.example.com/x"}, "storage_url"),
     ({"ACCESS_TOKEN_EXPIRE_MINUTES": "abc"}, "access_token_expire_minutes"),
     ({"ACCESS_TOKEN_EXPIRE_MINUTES": "0"}, "access_token_expire_minutes"),
     ({"DATABASE_URL": "mysql://x"}, "database_url"),

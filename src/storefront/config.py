@@ -105,6 +105,32 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return value
 
+    @field_validator(
+        "rate_limit_login_account",
+        "rate_limit_login_address",
+        "rate_limit_register",
+        "rate_limit_password_reset",
+        "rate_limit_default",
+        "rate_limit_refresh",
+    )
+    @classmethod
+    def _limit_notation(cls, value: str | None) -> str | None:
+        if value:
+            from limits import parse
+
+            try:
+                parse(value)
+            except ValueError:
+                raise ValueError("must be in the limits notation, e.g. 5/15 minutes or 600/minute") from None
+        return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_scheme(cls, value: str) -> str:
+        if not value.startswith(("file:///", "s3://")):
+            raise ValueError("must be file:///absolute/path or s3://bucket[/prefix]")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper(cls, value: object) -> object:

@@ -28,6 +28,7 @@ from storefront.config import Settings
 from storefront.db import Database, utcnow
 from storefront.log import get_logger
 from storefront.models import Email, EmailStatus, Event, StreamTicket
+from storefront.models.session import AuthSession, PasswordResetToken
 from storefront.notifications.mailer import Mailer, build_message, mailer_from_settings
 from storefront.orders.idempotency import purge_expired
 
@@ -35,6 +36,10 @@ log = get_logger("storefront.worker")
 MAX_BACKOFF_SECONDS = 3600.0
 MAINTENANCE_SECONDS = 3600.0
 STOP_GRACE_SECONDS = 10.0
+# Emails whose body holds a secret (a reset token): once delivered, the outbox
+# keeps no copy of it.
+SECRET_KINDS = frozenset({"password_reset"})
+SCRUBBED = {"body_text": "(removed after delivery: it held a single-use token)", "body_html": None}
 
 
 class Worker:
@@ -131,14 +136,16 @@ class Worker:
         except Exception as exc:
             await self._failed(email, f"{type(exc).__name__}: {exc}"[:1000])
         else:
-            await self._finish(email, status=EmailStatus.sent, sent_at=utcnow(), last_error=None)
+            scrub = SCRUBBED if email.kind in SECRET_KINDS else {}
+            await self._finish(email, status=EmailStatus.sent, sent_at=utcnow(), last_error=None, **scrub)
             log.info("email_sent", email_id=email.id, kind=email.kind, attempts=email.attempts)
         finally:
             self._held.discard(email.id)
 
     async def _failed(self, email: Email, reason: str) -> None:
         if email.attempts >= self.settings.email_max_attempts:
-            await self._finish(email, status=EmailStatus.failed, last_error=reason)
+            scrub = SCRUBBED if email.kind in SECRET_KINDS else {}
+            await self._finish(email, status=EmailStatus.failed, last_error=reason, **scrub)
             log.error("email_failed", email_id=email.id, attempts=email.attempts, error=reason)
             return
         delay = min(self.settings.email_retry_base_seconds * 2 ** (email.attempts - 1), MAX_BACKOFF_SECONDS)
@@ -177,21 +184,24 @@ class Worker:
         self._held.clear()
 
     async def maintain(self) -> dict[str, int]:
-        """Prune what has served its purpose: old sent emails and events, used tickets, stale keys."""
-        cutoff = utcnow() - timedelta(days=self.settings.retention_days)
-        async with self.database.transaction() as session:
-            emails = await session.execute(
-                delete(Email).where(Email.status == EmailStatus.sent, Email.sent_at < cutoff)
-            )
-            events = await session.execute(delete(Event).where(Event.created_at < cutoff))
-            tickets = await session.execute(delete(StreamTicket).where(StreamTicket.expires_at < utcnow()))
-            keys = await purge_expired(session)
-        pruned = {
-            "emails": int(emails.rowcount or 0),  # type: ignore[attr-defined]
-            "events": int(events.rowcount or 0),  # type: ignore[attr-defined]
-            "tickets": int(tickets.rowcount or 0),  # type: ignore[attr-defined]
-            "idempotency_keys": keys,
+        """Prune what has served its purpose: old sent emails and events, dead
+        sessions (their refresh tokens go with them), used tickets and reset
+        tokens, stale idempotency keys."""
+        now = utcnow()
+        cutoff = now - timedelta(days=self.settings.retention_days)
+        statements = {
+            "emails": delete(Email).where(Email.status == EmailStatus.sent, Email.sent_at < cutoff),
+            "events": delete(Event).where(Event.created_at < cutoff),
+            "tickets": delete(StreamTicket).where(StreamTicket.expires_at < now),
+            "sessions": delete(AuthSession).where(or_(AuthSession.expires_at < now, AuthSession.revoked_at < cutoff)),
+            "reset_tokens": delete(PasswordResetToken).where(PasswordResetToken.expires_at < now),
         }
+        pruned: dict[str, int] = {}
+        async with self.database.transaction() as session:
+            for name, statement in statements.items():
+                result = await session.execute(statement)
+                pruned[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            pruned["idempotency_keys"] = await purge_expired(session)
         log.info("outbox_pruned", **pruned)
         return pruned
 

@@ -7,6 +7,7 @@ import re
 from httpx import AsyncClient
 from sqlalchemy import select
 
+from storefront.config import Settings
 from storefront.db import Database
 from storefront.models import Email, EmailStatus, Event, Product, User
 from tests.factories import PASSWORD, Actor, Factory
@@ -123,3 +124,27 @@ async def test_admin_pages_use_only_local_assets(client: AsyncClient, factory: F
     assert all(not asset.startswith(("http://", "https://", "//")) or "://test/" in asset for asset in assets)
     for asset in assets:
         assert (await client.get(asset)).status_code == 200
+
+
+async def test_admin_login_shares_the_failed_login_limit(
+    settings: Settings, database: Database, factory: Factory
+) -> None:
+    from asgi_lifespan import LifespanManager
+    from httpx import ASGITransport
+
+    from storefront.main import create_app
+
+    admin = await factory.admin()
+    limited = settings.model_copy(update={"rate_limits_enabled": True, "rate_limit_login_account": "2/hour"})
+    app = create_app(limited)
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as client,
+    ):
+        for _ in range(2):
+            wrong = {"username": admin.user.username, "password": "not-the-password"}
+            assert (await client.post("/admin/login", data=wrong, follow_redirects=False)).status_code == 400
+        right = {"username": admin.user.username, "password": PASSWORD}
+        assert (await client.post("/admin/login", data=right, follow_redirects=False)).status_code == 400
+        api = await client.post("/api/v1/auth/login", json=right)
+        assert api.status_code == 429

@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from httpx import AsyncClient, Response
 
+from storefront.config import Settings
+from storefront.db import Database
 from tests.auth.conftest import LOGIN, ClientMaker, bearer, log_in, refresh
 from tests.factories import PASSWORD, Factory
 from tests.users.helpers import assert_problem, without_request_id
@@ -211,3 +213,29 @@ async def test_limits_are_off_when_disabled(client: AsyncClient, factory: Factor
 
     assert answers == [401] * 8
     assert (await client.get("/api/v1/users/me", headers=bearer(actor.token))).status_code == 200
+
+
+async def test_an_unreachable_limit_store_lets_requests_through(settings: Settings, database: Database) -> None:
+    """Redis down must not take logins down: limits fail open (and log it)."""
+    from asgi_lifespan import LifespanManager
+    from httpx import ASGITransport
+
+    from storefront.kit.ratelimit import RateLimiter
+    from storefront.main import create_app
+
+    down = settings.model_copy(update={"rate_limits_enabled": True, "rate_limit_login_account": "1/hour"})
+    app = create_app(down)
+    app.state.rate_limiter = RateLimiter(down.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"}))
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(
+            transport=ASGITransport(app=manager.app, raise_app_exceptions=False), base_url="http://test"
+        ) as client,
+    ):
+        statuses = [
+            (
+                await client.post("/api/v1/auth/login", json={"username": "nobody", "password": "wrong-password"})
+            ).status_code
+            for _ in range(3)
+        ]
+    assert statuses == [401, 401, 401]

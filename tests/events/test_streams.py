@@ -222,3 +222,19 @@ async def test_server_shutdown_closes_streams_with_1001(live_server: LiveServer,
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1001
     assert all(line == "" or line.startswith(":") for line in rest)
+
+
+async def test_a_logged_out_session_cannot_open_a_stream(live_server: LiveServer, factory: Factory) -> None:
+    from tests.factories import PASSWORD
+
+    buyer = await factory.customer()
+    async with httpx.AsyncClient(base_url=live_server.url) as client:
+        pair = (
+            await client.post("/api/v1/auth/login", json={"username": buyer.user.username, "password": PASSWORD})
+        ).json()
+        headers = {"Authorization": f"Bearer {pair['access_token']}"}
+        async with websockets.connect(f"{live_server.ws_url}/ws/events", additional_headers=headers) as ws:
+            await ws.send(json.dumps({"type": "ping"}))
+            assert await next_event(ws) == {"type": "pong"}
+        assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
+    assert await close_code(f"{live_server.ws_url}/ws/events", additional_headers=headers) == 1008

@@ -196,7 +196,9 @@ async def test_maintenance_prunes_old_rows(database: Database, settings: Setting
 
     pruned = await Worker(database, settings).maintain()
 
-    assert pruned == {"emails": 1, "events": 1, "tickets": 1, "idempotency_keys": 0}
+    assert pruned == {
+        "emails": 1, "events": 1, "tickets": 1, "sessions": 0, "reset_tokens": 0, "idempotency_keys": 0
+    }  # fmt: skip
     async with database.read_session() as session:
         assert sorted(await session.scalars(select(Email.id))) == [sent_new, queued_old]
         assert list(await session.scalars(select(Event.type))) == ["y"]
@@ -239,3 +241,50 @@ def test_smtp_url_forms() -> None:
     implicit = SmtpMailer("smtps://mail.example.com", timeout=5)
     assert (implicit.port, implicit.use_tls) == (465, True)
     assert SmtpMailer("smtp://localhost", timeout=5).start_tls is None
+
+
+async def test_maintenance_ends_dead_sessions_with_their_refresh_tokens(
+    database: Database, settings: Settings, factory: Factory
+) -> None:
+    from storefront.models.session import AuthSession, RefreshToken
+
+    user = await factory.customer()
+    now = utcnow()
+    async with database.transaction() as session:
+        live = AuthSession(user_id=user.id, expires_at=now + timedelta(days=1))
+        expired = AuthSession(user_id=user.id, expires_at=now - timedelta(seconds=1))
+        long_revoked = AuthSession(
+            user_id=user.id,
+            expires_at=now + timedelta(days=1),
+            revoked_at=now - timedelta(days=settings.retention_days + 1),
+        )
+        session.add_all([live, expired, long_revoked])
+        await session.flush()
+        session.add_all(
+            RefreshToken(session_id=s.id, token_hash=f"{s.id:064d}", expires_at=now + timedelta(days=1))
+            for s in (live, expired, long_revoked)
+        )
+
+    pruned = await Worker(database, settings).maintain()
+
+    assert pruned["sessions"] == 2
+    async with database.read_session() as session:
+        assert list(await session.scalars(select(AuthSession.id))) == [live.id]
+        assert list(await session.scalars(select(RefreshToken.session_id))) == [live.id]
+
+
+async def test_a_delivered_reset_email_keeps_no_copy_of_its_token(database: Database, settings: Settings) -> None:
+    async with database.transaction() as session:
+        email = await notifications.queue(
+            session, to="ada@example.com", subject="Reset", text="token: s3cr3t-token", html="<p>s3cr3t-token</p>",
+            kind="password_reset",
+        )  # fmt: skip
+
+    await Worker(database, settings).run_once()
+
+    [eml] = settings.mail_dir.glob("*.eml")
+    assert "s3cr3t-token" in eml.read_text()  # the recipient got it
+    stored = await load(database, email.id)
+    assert stored.status == EmailStatus.sent
+    assert "s3cr3t-token" not in stored.body_text
+    assert stored.body_html is None

@@ -6,15 +6,17 @@ from sqladmin.authentication import AuthenticationBackend
 from starlette.requests import Request
 
 from storefront.auth import service as auth_service
+from storefront.auth.limits import AuthLimits, client_address
 from storefront.db import Database
-from storefront.errors import InvalidCredentials
+from storefront.errors import InvalidCredentials, RateLimited
+from storefront.kit.ratelimit import RateLimiter
 from storefront.models import Role, User
 
 SESSION_KEY = "storefront_admin"
 
 
 class AdminAuth(AuthenticationBackend):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, limiter: RateLimiter) -> None:
         settings = database.settings
         super().__init__(
             secret_key=settings.signing_key(),
@@ -25,13 +27,20 @@ class AdminAuth(AuthenticationBackend):
             path="/admin",
         )
         self.database = database
+        self.limiter = limiter
 
     async def login(self, request: Request) -> bool:
         form = await request.form()
         username, password = str(form.get("username", "")), str(form.get("password", ""))
+        # The same failed-login limits as the API's /auth/login.
+        limits = AuthLimits(self.limiter, client_address(request))
         try:
+            await limits.check_login(username)
             verified = await auth_service.verify_credentials(self.database, username, password)
+        except RateLimited:
+            return False
         except InvalidCredentials:
+            await limits.login_failed(username)
             return False
         async with self.database.read_session() as session:
             user = await session.get(User, verified.user_id)

@@ -111,7 +111,7 @@ def mount_admin(app: FastAPI, database: Database) -> Admin:
     admin = Admin(
         app,
         session_maker=database.read_session,
-        authentication_backend=AdminAuth(database),
+        authentication_backend=AdminAuth(database, app.state.rate_limiter),
         title="Storefront admin",
         base_url="/admin",
     )

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from starlette.requests import HTTPConnection
 
+from storefront.auth.dependencies import user_for_access_token
 from storefront.auth.tokens import read_access_token
 from storefront.db import Database
 from storefront.errors import AppError
@@ -39,9 +40,8 @@ async def stream_user(connection: HTTPConnection) -> User | None:
         if claims is None:
             return None
         async with database.read_session() as session:
-            user = await session.get(User, claims.user_id)
-        valid = user is not None and user.is_active and user.token_version == claims.token_version
-        return user if valid else None
+            # The same check as every API request: a logged-out session cannot open a stream.
+            return await user_for_access_token(session, claims)
     ticket = connection.query_params.get("ticket")
     if ticket:
         async with database.transaction() as session:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
@@ -20,6 +22,9 @@ from limits.storage import storage_from_string
 
 from storefront.config import Settings
 from storefront.errors import RateLimited
+from storefront.log import get_logger
+
+log = get_logger("storefront.ratelimit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,22 +66,32 @@ class RateLimiter:
 
     async def check(self, name: str, *identity: str) -> None:
         """Refuse (429) when `identity` has used up `name`'s quota; count nothing."""
-        if self.has(name) and not await self.strategy.test(self.policies[name].item, *identity):
+        if self.has(name) and not await self._ask(self.strategy.test, name, identity):
             raise await self._refusal(name, identity)
 
     async def hit(self, name: str, *identity: str) -> None:
         """Count one use (e.g. a failed login); no refusal even if it was the last."""
         if self.has(name):
-            await self.strategy.hit(self.policies[name].item, *identity)
+            await self._ask(self.strategy.hit, name, identity)
 
     async def take(self, name: str, *identity: str) -> None:
         """Count one use, refusing (429) when none is left."""
-        if self.has(name) and not await self.strategy.hit(self.policies[name].item, *identity):
+        if self.has(name) and not await self._ask(self.strategy.hit, name, identity):
             raise await self._refusal(name, identity)
 
     async def reset(self, name: str, *identity: str) -> None:
         if self.has(name):
-            await self.strategy.clear(self.policies[name].item, *identity)
+            await self._ask(self.strategy.clear, name, identity)
+
+    async def _ask(self, call: Callable[..., Awaitable[Any]], name: str, identity: tuple[str, ...]) -> Any:
+        """Ask the counter store; when it is unreachable (Redis down), let the
+        request through and say so in the log: limits protect the service, an
+        outage of theirs must not take the service down with it."""
+        try:
+            return await call(self.policies[name].item, *identity)
+        except Exception as exc:  # the store's errors vary by backend and driver
+            log.warning("rate_limit_store_unavailable", policy=name, error=type(exc).__name__)
+            return True
 
     async def _refusal(self, name: str, identity: tuple[str, ...]) -> RateLimited:
         policy = self.policies[name]
