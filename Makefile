@@ -50,5 +50,13 @@ format: install
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
 
+# The load benchmark (bench/run.py, about 8 minutes): wrk over loopback against
+# `storefront serve` on SQLite and on PostgreSQL + Redis (127.0.0.1), beside a bare
+# ASGI reference app. Results and how to read them: docs/benchmarks.md.
+# BENCH_ARGS=--quick makes a short smoke run; BENCH_ARGS="--only sqlite" skips PostgreSQL.
+bench: install
+	@command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache
