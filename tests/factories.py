@@ -12,8 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from pwdlib import PasswordHash
-
+from storefront.auth.passwords import CURRENT_HASHER
 from storefront.auth.tokens import issue_access_token
 from storefront.config import Settings
 from storefront.db import Database
@@ -25,7 +24,7 @@ _counter = itertools.count(1)
 
 @lru_cache
 def _password_hash() -> str:
-    return PasswordHash.recommended().hash(PASSWORD)
+    return CURRENT_HASHER.hash(PASSWORD)
 
 
 @dataclass

@@ -180,7 +180,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def _settings_from_app(request: Request) -> Settings:
+async def _settings_from_app(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

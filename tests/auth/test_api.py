@@ -10,6 +10,7 @@ from httpx import AsyncClient
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from storefront.auth.passwords import CURRENT_HASHER
 from storefront.db import Database
 from storefront.models import Role, User
 from tests.factories import PASSWORD, Factory
@@ -68,7 +69,7 @@ async def test_register_stores_an_argon2id_hash_of_the_password(client: AsyncCli
 
     [user] = await users_in_db(database)
     assert user.password_hash.startswith("$argon2id$")
-    assert PasswordHash.recommended().verify(STRONG, user.password_hash)
+    assert PasswordHash((CURRENT_HASHER,)).verify(STRONG, user.password_hash)
 
 
 async def test_registered_user_can_log_in(client: AsyncClient) -> None:
@@ -390,4 +391,4 @@ async def test_logging_in_upgrades_an_outdated_password_hash(client: AsyncClient
     assert first.status_code == second.status_code == 200
     user: User = await factory.reload(User, actor.id)
     assert user.password_hash.startswith("$argon2id$")
-    assert not Argon2Hasher().check_needs_rehash(user.password_hash)
+    assert not CURRENT_HASHER.check_needs_rehash(user.password_hash)

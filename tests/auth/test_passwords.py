@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from storefront.auth import passwords
-from storefront.auth.passwords import hash_password, password_problem, verify_password
+from storefront.auth.passwords import CURRENT_HASHER, hash_password, password_problem, verify_password
 
 
 @pytest.mark.parametrize(
@@ -57,8 +59,8 @@ async def test_an_outdated_hash_comes_back_with_a_current_one() -> None:
 
     assert valid
     assert new_hash is not None
-    assert not Argon2Hasher().check_needs_rehash(new_hash)
-    assert PasswordHash((Argon2Hasher(),)).verify("violet-otter-marmalade-42", new_hash)
+    assert not CURRENT_HASHER.check_needs_rehash(new_hash)
+    assert PasswordHash((CURRENT_HASHER,)).verify("violet-otter-marmalade-42", new_hash)
 
 
 @pytest.mark.parametrize("stored", [None, "!", "", "plain-text-password"])
@@ -93,3 +95,22 @@ async def test_hashing_and_verifying_run_off_the_event_loop_thread(monkeypatch: 
 
     assert len(recorder.threads) == 3
     assert threading.get_ident() not in recorder.threads
+
+
+async def test_hashing_runs_at_most_one_per_spare_core_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    running, peak, lock = 0, 0, threading.Lock()
+
+    class SlowHasher:
+        def hash(self, password: str) -> str:
+            nonlocal running, peak
+            with lock:
+                running += 1
+                peak = max(peak, running)
+            time.sleep(0.02)
+            with lock:
+                running -= 1
+            return "hashed"
+
+    monkeypatch.setattr(passwords, "_hasher", SlowHasher())
+    await asyncio.gather(*(passwords.hash_password(f"password-{n}") for n in range(8)))
+    assert peak == passwords._HASHING_SLOTS

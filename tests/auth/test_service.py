@@ -8,6 +8,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import select
 
 from storefront.auth import service
+from storefront.auth.passwords import CURRENT_HASHER
 from storefront.db import Database
 from storefront.errors import InvalidCredentials
 from storefront.models import Email, User
@@ -39,7 +40,7 @@ async def test_authenticate_rehashes_an_outdated_hash(database: Database, factor
 
     user: User = await factory.reload(User, actor.id)
     assert user.password_hash != outdated
-    assert not Argon2Hasher().check_needs_rehash(user.password_hash)
+    assert not CURRENT_HASHER.check_needs_rehash(user.password_hash)
     async with database.write_session() as session:
         assert (await service.authenticate(session, actor.user.username, PASSWORD)).id == actor.id
 

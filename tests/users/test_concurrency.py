@@ -7,6 +7,7 @@ import asyncio
 from httpx import AsyncClient
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from storefront.auth.passwords import CURRENT_HASHER
 from storefront.models import User
 from tests.factories import PASSWORD, Factory
 
@@ -79,7 +80,7 @@ async def test_concurrent_logins_that_rehash_all_succeed(client: AsyncClient, fa
 
     assert [response.status_code for response in responses] == [200] * 3, [r.text for r in responses]
     user: User = await factory.reload(User, actor.id)
-    assert not Argon2Hasher().check_needs_rehash(user.password_hash)
+    assert not CURRENT_HASHER.check_needs_rehash(user.password_hash)
 
 
 async def test_concurrent_deletes_of_one_user_both_succeed(client: AsyncClient, factory: Factory) -> None:

@@ -50,7 +50,7 @@ class Principal:
     api_key_id: int | None = None
 
 
-def _database(request: Request) -> Database:
+async def _database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 

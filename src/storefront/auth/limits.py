@@ -73,7 +73,7 @@ def _account(login: str) -> str:
     return login.strip().lower()
 
 
-def _rate_limiter(request: Request) -> RateLimiter:
+async def _rate_limiter(request: Request) -> RateLimiter:
     limiter: RateLimiter = request.app.state.rate_limiter
     return limiter
 
@@ -81,7 +81,7 @@ def _rate_limiter(request: Request) -> RateLimiter:
 RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 
 
-def _auth_limits(request: Request, limiter: RateLimiterDep) -> AuthLimits:
+async def _auth_limits(request: Request, limiter: RateLimiterDep) -> AuthLimits:
     return AuthLimits(limiter, client_address(request))
 
 

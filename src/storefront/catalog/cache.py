@@ -87,7 +87,7 @@ class ProductCache:
                 await self._listener
 
 
-def _cache_from_app(request: Request) -> ProductCache:
+async def _cache_from_app(request: Request) -> ProductCache:
     cache: ProductCache = request.app.state.database.product_cache
     return cache
 

@@ -159,7 +159,7 @@ async def adjust_stock(
 @router.put(
     "/{product_id}/image",
     response_model=ProductRead,
-    responses=problems(401, 403, 404, 413, 415, 422),
+    responses=problems(400, 401, 403, 404, 413, 415, 422),
 )
 async def upload_image(
     file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image.")],

@@ -1,6 +1,6 @@
 """Paging (`skip`/`limit` with `X-Total-Count` and an RFC 8288 `Link`) and sorting."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -18,7 +18,7 @@ class Page:
     limit: int
 
 
-def _page(
+async def _page(
     skip: Annotated[int, Query(ge=0, le=1_000_000_000, description="Items to skip.")] = 0,
     limit: Annotated[int, Query(ge=1, le=100, description="Items per page (1..100).")] = 20,
 ) -> Page:
@@ -34,11 +34,11 @@ class Sort:
     descending: bool
 
 
-def sort_dependency(allowed: Sequence[str], default: str) -> Callable[..., Sort]:
+def sort_dependency(allowed: Sequence[str], default: str) -> Callable[..., Awaitable[Sort]]:
     """A `sort` query parameter restricted to `allowed` fields (`-field` for descending)."""
     pattern = "^-?(" + "|".join(allowed) + ")$"
 
-    def _sort(
+    async def _sort(
         sort: Annotated[
             str,
             Query(pattern=pattern, description=f"One of {', '.join(allowed)}; prefix `-` for descending."),

@@ -74,7 +74,7 @@ def storage_from_settings(settings: Settings) -> Storage:
     raise ValueError("STORAGE_URL must be file:///path or s3://bucket[/prefix]")
 
 
-def _storage_from_app(request: Request) -> Storage:
+async def _storage_from_app(request: Request) -> Storage:
     storage: Storage = request.app.state.storage
     return storage
 
