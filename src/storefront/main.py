@@ -8,9 +8,11 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from storefront import __version__
 from storefront.admin.views import mount_admin
+from storefront.auth.limits import DEFAULT as DEFAULT_LIMIT
 from storefront.auth.limits import create_rate_limiter, default_rate_limit
 from storefront.auth.router import router as auth_router
 from storefront.catalog.cache import ProductCache
+from storefront.catalog.fastpath import CachedProductReads
 from storefront.catalog.router import router as catalog_router
 from storefront.config import Settings, get_settings
 from storefront.db import Database
@@ -64,8 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = storage_from_settings(settings)
     app.state.rate_limiter = create_rate_limiter(settings)
 
+    # The general limit is a dependency only when it is configured: every
+    # dependency costs every request its resolution.
+    general = [Depends(default_rate_limit)] if app.state.rate_limiter.has(DEFAULT_LIMIT) else []
     for router in (auth_router, users_router, catalog_router, orders_router, notifications_router, events_router):
-        app.include_router(router, responses=problems(415), dependencies=[Depends(default_rate_limit)])
+        app.include_router(router, responses=problems(415), dependencies=general)
     app.include_router(ops_router)
     app.include_router(ws_router)
     mount_admin(app, database)
@@ -76,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     # Outermost last: the request context wraps everything, errors included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
+    app.add_middleware(CachedProductReads, cache=database.product_cache)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     if settings.cors_origins:
         app.add_middleware(

@@ -108,3 +108,28 @@ async def test_ttl_zero_turns_the_cache_off(settings: Settings, factory: Factory
         await uncached.get(f"/api/v1/products/{product.id}")
         await rename_behind_the_apps_back(database, product.id, "Two")
         assert (await uncached.get(f"/api/v1/products/{product.id}")).json()["name"] == "Two"
+
+
+async def test_cached_anonymous_reads_keep_every_header_and_304(cached: AsyncClient, factory: Factory) -> None:
+    product = await factory.product()
+    url = f"/api/v1/products/{product.id}"
+    first = await cached.get(url)  # fills the cache through the route
+    hit = await cached.get(url)  # answered before routing
+
+    assert hit.content == first.content
+    for header in ("ETag", "X-Request-ID", "Server-Timing", "X-Content-Type-Options", "Content-Security-Policy"):
+        assert header in hit.headers
+    assert hit.headers["content-type"] == "application/json"
+    assert (await cached.get(url, headers={"If-None-Match": f"W/{first.headers['ETag']}"})).status_code == 304
+    metrics = (await cached.get("/metrics")).text
+    assert 'route="/api/v1/products/{product_id}",status="200"' in metrics
+
+
+async def test_credentials_skip_the_fast_path(cached: AsyncClient, factory: Factory) -> None:
+    product = await factory.product()
+    url = f"/api/v1/products/{product.id}"
+    await cached.get(url)
+    refused = await cached.get(url, headers={"Authorization": "Bearer not-a-token"})
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "invalid_token"
+    assert (await cached.get(f"/api/v1/products/{2**31}")).status_code == 422

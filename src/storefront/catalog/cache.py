@@ -16,9 +16,6 @@ import contextlib
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Annotated
-
-from fastapi import Depends, Request
 
 from storefront.events.broker import LocalBroker
 
@@ -85,11 +82,3 @@ class ProductCache:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
-
-
-async def _cache_from_app(request: Request) -> ProductCache:
-    cache: ProductCache = request.app.state.database.product_cache
-    return cache
-
-
-ProductCacheDep = Annotated[ProductCache, Depends(_cache_from_app)]

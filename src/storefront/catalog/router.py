@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser, is_staff
 from storefront.catalog import export, images, repository, service
-from storefront.catalog.cache import ProductCacheDep
+from storefront.catalog.cache import ProductCache
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
 from storefront.catalog.errors import ProductNotFound
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
@@ -72,10 +72,10 @@ async def export_products(_: StaffUser, request: Request, format: ExportFormat =
 
 
 @router.get("/{product_id}", response_model=ProductRead, responses=problems(404, 422))
-async def read_product(
-    product_id: ProductId, user: OptionalUser, session: SessionDep, cache: ProductCacheDep, request: Request
-) -> Response:
+async def read_product(product_id: ProductId, user: OptionalUser, session: SessionDep, request: Request) -> Response:
     """One product; answers 304 when `If-None-Match` still matches."""
+    # The hot read: the cache comes straight off the app, not as one more dependency.
+    cache: ProductCache = request.app.state.database.product_cache
     cached = cache.get(product_id)
     if cached is None:
         product = await repository.get_visible(session, product_id, include_archived=True)

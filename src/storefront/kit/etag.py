@@ -16,13 +16,17 @@ def _tags(header: str) -> set[str]:
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
-def not_modified(request: Request, etag: str) -> bool:
-    """True when the client's cached copy (If-None-Match) is still current."""
-    header = request.headers.get("if-none-match")
+def matches_if_none_match(header: str | None, etag: str) -> bool:
+    """True when an `If-None-Match` header names `etag` (weakly) or is `*`."""
     if header is None:
         return False
     tags = _tags(header)
     return "*" in tags or etag in tags
+
+
+def not_modified(request: Request, etag: str) -> bool:
+    """True when the client's cached copy (If-None-Match) is still current."""
+    return matches_if_none_match(request.headers.get("if-none-match"), etag)
 
 
 def require_match(request: Request, etag: str) -> None:

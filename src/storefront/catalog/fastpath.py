@@ -1,0 +1,56 @@
+"""The hot read path: an anonymous `GET /api/v1/products/{id}` answered from the
+product cache without entering FastAPI's routing and dependency resolution.
+
+Only a cache hit for a product everyone may see is answered here, with the very
+bytes, ETag and 304 handling `read_product` gives; anything else (a miss, an
+archived product, credentials, a malformed id) goes on to the route, which also
+fills the cache. The outer middleware (request id, security headers, access
+log, metrics) applies as to every request.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from storefront.catalog.cache import ProductCache
+from storefront.kit.etag import matches_if_none_match
+from storefront.kit.routing import API_PREFIX
+
+ROUTE = f"{API_PREFIX}/products/{{product_id}}"
+_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/products/([1-9][0-9]{{0,9}})$")
+_MAX_ID = 2**31 - 1
+
+
+class CachedProductReads:
+    def __init__(self, app: ASGIApp, cache: ProductCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and self.cache.enabled:
+            match = _PATH.match(scope["path"])
+            if match is not None and int(match.group(1)) <= _MAX_ID:
+                headers = Headers(scope=scope)
+                anonymous = "authorization" not in headers and "x-api-key" not in headers
+                cached = self.cache.get(int(match.group(1))) if anonymous else None
+                if cached is not None and not cached.archived:
+                    scope["storefront.route"] = ROUTE
+                    if matches_if_none_match(headers.get("if-none-match"), cached.etag):
+                        await _send(send, 304, b"", [(b"etag", cached.etag.encode())])
+                    else:
+                        response_headers = [
+                            (b"content-type", b"application/json"),
+                            (b"etag", cached.etag.encode()),
+                            (b"content-length", str(len(cached.body)).encode()),
+                        ]
+                        await _send(send, 200, cached.body, response_headers)
+                    return
+        await self.app(scope, receive, send)
+
+
+async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
