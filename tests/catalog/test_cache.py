@@ -133,3 +133,22 @@ async def test_credentials_skip_the_fast_path(cached: AsyncClient, factory: Fact
     assert refused.status_code == 401
     assert refused.json()["code"] == "invalid_token"
     assert (await cached.get(f"/api/v1/products/{2**31}")).status_code == 422
+
+
+async def test_concurrent_misses_share_one_database_read() -> None:
+    from storefront.catalog.cache import CachedProduct, ProductCache
+
+    cache = ProductCache(ttl_seconds=60)
+    calls = 0
+
+    async def loader() -> CachedProduct | None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        return cache.entry(b"{}", '"product-1-v1"', archived=False)
+
+    results = await asyncio.gather(*(cache.load(1, loader) for _ in range(50)))
+
+    assert calls == 1
+    assert {result.etag for result in results if result is not None} == {'"product-1-v1"'}
+    assert cache.get(1) is not None

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from storefront.events.broker import LocalBroker
@@ -28,12 +29,16 @@ class CachedProduct:
     expires: float
 
 
+Loader = Callable[[], Awaitable[CachedProduct | None]]
+
+
 class ProductCache:
     def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._entries: OrderedDict[int, CachedProduct] = OrderedDict()
         self._listener: asyncio.Task[None] | None = None
+        self._inflight: dict[int, asyncio.Future[CachedProduct | None]] = {}
 
     @property
     def enabled(self) -> bool:
@@ -48,13 +53,50 @@ class ProductCache:
             return None
         return entry
 
-    def put(self, product_id: int, body: bytes, etag: str, *, archived: bool) -> None:
+    def put(self, product_id: int, entry: CachedProduct) -> None:
         if not self.enabled:
             return
-        self._entries[product_id] = CachedProduct(body, etag, archived, time.monotonic() + self.ttl)
+        self._entries[product_id] = entry
         self._entries.move_to_end(product_id)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    async def load(
+        self, product_id: int, loader: Callable[[], Awaitable[CachedProduct | None]]
+    ) -> CachedProduct | None:
+        """The cached entry, else one `loader()` call shared by every concurrent
+        caller for this product (no stampede on the database when a hot entry expires).
+
+        `loader` returns the entry to cache, or None when there is no such product.
+        """
+        if (hit := self.get(product_id)) is not None:
+            return hit
+        if (pending := self._inflight.get(product_id)) is not None:
+            try:
+                return await asyncio.shield(pending)
+            except Exception:  # the leader failed or went away: try once ourselves
+                return await loader()
+        future: asyncio.Future[CachedProduct | None] = asyncio.get_running_loop().create_future()
+        self._inflight[product_id] = future
+        try:
+            entry = await loader()
+        except BaseException as exc:
+            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
+            future.exception()  # retrieved: no "never retrieved" warning when nobody waited
+            raise
+        finally:
+            self._inflight.pop(product_id, None)
+        if entry is not None:
+            self.put(product_id, entry)
+        future.set_result(entry)
+        return entry
+
+    def pending(self, product_id: int) -> asyncio.Future[CachedProduct | None] | None:
+        """The load in flight for this product, if any."""
+        return self._inflight.get(product_id)
+
+    def entry(self, body: bytes, etag: str, *, archived: bool) -> CachedProduct:
+        return CachedProduct(body, etag, archived, time.monotonic() + self.ttl)
 
     def evict(self, *product_ids: int) -> None:
         for product_id in product_ids:

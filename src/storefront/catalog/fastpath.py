@@ -10,12 +10,14 @@ log, metrics) applies as to every request.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from storefront.catalog.cache import ProductCache
+from storefront.catalog.cache import CachedProduct, ProductCache
 from storefront.kit.etag import matches_if_none_match
 from storefront.kit.routing import API_PREFIX
 
@@ -35,7 +37,7 @@ class CachedProductReads:
             if match is not None and int(match.group(1)) <= _MAX_ID:
                 headers = Headers(scope=scope)
                 anonymous = "authorization" not in headers and "x-api-key" not in headers
-                cached = self.cache.get(int(match.group(1))) if anonymous else None
+                cached = await self._lookup(int(match.group(1))) if anonymous else None
                 if cached is not None and not cached.archived:
                     scope["storefront.route"] = ROUTE
                     if matches_if_none_match(headers.get("if-none-match"), cached.etag):
@@ -49,6 +51,15 @@ class CachedProductReads:
                         await _send(send, 200, cached.body, response_headers)
                     return
         await self.app(scope, receive, send)
+
+    async def _lookup(self, product_id: int) -> CachedProduct | None:
+        """A hit, or the result of the load another request has in flight."""
+        if (hit := self.cache.get(product_id)) is not None:
+            return hit
+        if (pending := self.cache.pending(product_id)) is not None:
+            with contextlib.suppress(Exception):
+                return await asyncio.shield(pending)
+        return None
 
 
 async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:

@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser, is_staff
 from storefront.catalog import export, images, repository, service
-from storefront.catalog.cache import ProductCache
+from storefront.catalog.cache import CachedProduct, ProductCache
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
 from storefront.catalog.errors import ProductNotFound
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
@@ -76,16 +76,18 @@ async def read_product(product_id: ProductId, user: OptionalUser, session: Sessi
     """One product; answers 304 when `If-None-Match` still matches."""
     # The hot read: the cache comes straight off the app, not as one more dependency.
     cache: ProductCache = request.app.state.database.product_cache
-    cached = cache.get(product_id)
-    if cached is None:
+
+    async def from_database() -> CachedProduct | None:
         product = await repository.get_visible(session, product_id, include_archived=True)
         if product is None:
-            raise ProductNotFound()
+            return None
         body = ProductRead.model_validate(product).model_dump_json().encode()
-        cache.put(product_id, body, _etag(product), archived=product.archived)
-        etag, archived = _etag(product), product.archived
-    else:
-        body, etag, archived = cached.body, cached.etag, cached.archived
+        return cache.entry(body, _etag(product), archived=product.archived)
+
+    cached = await cache.load(product_id, from_database)
+    if cached is None:
+        raise ProductNotFound()
+    body, etag, archived = cached.body, cached.etag, cached.archived
     if archived and not is_staff(user):
         raise ProductNotFound()
     if not_modified(request, etag):
