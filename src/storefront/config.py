@@ -73,8 +73,7 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(20, ge=1, le=1000)
     retention_days: int = Field(30, ge=1, le=3650)
     stream_max_per_user: int = Field(5, ge=1, le=1000)
-    stream_keepalive_seconds: float = Field(15.0, gt=0, le=300)
-    product_cache_seconds: float = Field(2.0, ge=0, le=3600)
+    product_cache_seconds: float = Field(30.0, ge=0, le=3600)
     stock_low_threshold: int = Field(5, ge=0, le=1_000_000)
 
     @field_validator("database_url")

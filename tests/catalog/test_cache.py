@@ -152,3 +152,28 @@ async def test_concurrent_misses_share_one_database_read() -> None:
     assert calls == 1
     assert {result.etag for result in results if result is not None} == {'"product-1-v1"'}
     assert cache.get(1) is not None
+
+
+async def test_orders_tell_every_process_to_forget_the_stock(
+    cached: AsyncClient, factory: Factory, database: Database
+) -> None:
+    from storefront.events.service import may_see
+
+    buyer, staff = await factory.customer(), await factory.staff()
+    product = await factory.product(stock=10)
+    broker = cached.app.state.database.broker  # type: ignore[attr-defined]
+    with broker.subscribe() as heard:
+        placed = await cached.post(
+            "/api/v1/orders", json={"items": [{"product_id": product.id, "quantity": 2}]}, headers=buyer.headers
+        )
+        assert placed.status_code == 201
+        messages = []
+        while not heard.queue.empty():
+            message = heard.queue.get_nowait()
+            assert message is not None
+            messages.append(message)
+    evictions = [m for m in messages if m.type == "cache.evict"]
+    assert [(m.data, m.audience) for m in evictions] == [({"product_ids": [product.id]}, "internal")]
+    # Internal messages are for processes, never for people.
+    assert not may_see(staff.user, evictions[0])
+    assert not may_see(buyer.user, evictions[0])

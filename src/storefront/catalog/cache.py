@@ -111,6 +111,8 @@ class ProductCache:
                     async for event in subscription:
                         if event.type.startswith("product.") and isinstance(event.data.get("id"), int):
                             self.evict(event.data["id"])
+                        elif event.type == "cache.evict":
+                            self.evict(*(pid for pid in event.data.get("product_ids", []) if isinstance(pid, int)))
                 # The subscription ended (we fell behind, or shutdown): evictions
                 # may have been missed, so forget everything and listen again.
                 self._entries.clear()

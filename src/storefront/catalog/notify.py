@@ -8,9 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog.schemas import ProductRead
-from storefront.db import after_commit
+from storefront.db import after_commit, utcnow
 from storefront.events import service as events
+from storefront.events.schemas import PublishedEvent
 from storefront.models import Audience, Product
+
+EVICT = "cache.evict"
 
 
 async def product_changed(session: AsyncSession, type_: str, product: Product) -> None:
@@ -20,12 +23,26 @@ async def product_changed(session: AsyncSession, type_: str, product: Product) -
     forget_after_commit(session, product.id)
 
 
-def forget_after_commit(session: AsyncSession, *product_ids: int) -> None:
-    """Evict these products from this process's read cache once the change commits
-    (other processes evict when the `product.*` event reaches them)."""
-    cache = getattr(session.info.get("database"), "product_cache", None)
+def forget_after_commit(session: AsyncSession, *product_ids: int, everywhere: bool = False) -> None:
+    """Evict these products from the read cache once the change commits: here at
+    once, and with `everywhere` in every other process too (an internal message
+    through the broker). Catalog changes need not ask: their `product.*` events
+    reach every process and evict there."""
+    database = session.info.get("database")
+    cache = getattr(database, "product_cache", None)
     if cache is not None:
         after_commit(session, lambda: cache.evict(*product_ids))
+    broker = getattr(database, "broker", None)
+    if everywhere and broker is not None:
+        message = PublishedEvent(
+            id=0,
+            type=EVICT,
+            created_at=utcnow(),
+            data={"product_ids": list(product_ids)},
+            audience=Audience.internal,
+            user_id=None,
+        )
+        after_commit(session, lambda: broker.publish([message]))
 
 
 async def stock_lowered(session: AsyncSession, taken: Mapping[int, int], threshold: int) -> None:

@@ -41,7 +41,9 @@ async def record(
 
 
 def may_see(user: User, event: PublishedEvent) -> bool:
-    """Customers see public events and their own; staff and admins see all."""
+    """Customers see public events and their own; staff and admins see all (but internal ones)."""
+    if event.audience == Audience.internal:
+        return False
     if is_staff(user):
         return True
     return event.audience == Audience.public or (event.audience == Audience.owner and event.user_id == user.id)

@@ -49,5 +49,5 @@ async def status_changed(session: AsyncSession, order: Order, previous: str) -> 
 
 
 async def stock_taken(session: AsyncSession, lines: Sequence[tuple[int, int]], threshold: int) -> None:
-    catalog_notify.forget_after_commit(session, *(product_id for product_id, _ in lines))
+    catalog_notify.forget_after_commit(session, *(product_id for product_id, _ in lines), everywhere=True)
     await catalog_notify.stock_lowered(session, dict(lines), threshold)

@@ -76,7 +76,7 @@ async def cancel(session: AsyncSession, actor: User, order: Order) -> Order:
         raise InvalidTransition(f"An order that is {order.status} cannot be cancelled by you.")
     returned = [(item.product_id, item.quantity) for item in order.items]
     await repository.return_stock(session, returned)
-    catalog_notify.forget_after_commit(session, *(product_id for product_id, _ in returned))
+    catalog_notify.forget_after_commit(session, *(product_id for product_id, _ in returned), everywhere=True)
     return await _move(session, order, OrderStatus.cancelled)
 
 
