@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from storefront.errors import PreconditionFailed
 
@@ -27,6 +27,15 @@ def matches_if_none_match(header: str | None, etag: str) -> bool:
 def not_modified(request: Request, etag: str) -> bool:
     """True when the client's cached copy (If-None-Match) is still current."""
     return matches_if_none_match(request.headers.get("if-none-match"), etag)
+
+
+def unless_modified(request: Request, response: Response, etag: str) -> Response | None:
+    """A 304 when the client's copy is current; otherwise None, with the ETag set
+    on the response the route is about to return."""
+    if not_modified(request, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
+    return None
 
 
 def require_match(request: Request, etag: str) -> None:

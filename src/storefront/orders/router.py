@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from storefront.auth.dependencies import CurrentUser, StaffUser, is_staff
 from storefront.config import SettingsDep
 from storefront.db import SessionDep
-from storefront.kit.etag import make_etag, not_modified, require_match
+from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
@@ -81,11 +81,7 @@ async def export_orders(_: StaffUser, request: Request, format: ExportFormat = "
 @router.get("/{order_id}", response_model=OrderRead, responses=problems(404, 422))
 async def read_order(order: VisibleOrder, request: Request, response: Response) -> Order | Response:
     """One order: its owner, staff and admins may see it."""
-    etag = _etag(order)
-    if not_modified(request, etag):
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return order
+    return unless_modified(request, response, _etag(order)) or order
 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead, responses=problems(404, 409, 412, 422))

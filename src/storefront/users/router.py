@@ -7,7 +7,7 @@ from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, CurrentUser
 from storefront.db import SessionDep
-from storefront.kit.etag import make_etag, not_modified, require_match
+from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
 from storefront.kit.routing import api_router
@@ -82,11 +82,7 @@ async def export_users(_: AdminUser, request: Request) -> StreamingResponse:
 @router.get("/{user_id}", response_model=UserRead, responses=problems(404, 422))
 async def read_user(user: VisibleUser, request: Request, response: Response) -> User | Response:
     """One user: admins see anyone, others only themselves."""
-    etag = _etag(user)
-    if not_modified(request, etag):
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return user
+    return unless_modified(request, response, _etag(user)) or user
 
 
 @router.patch("/{user_id}", response_model=UserRead, responses=problems(403, 404, 409, 412, 422))
