@@ -8,9 +8,8 @@ from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser, is_staff
 from storefront.catalog import export, images, repository, service
-from storefront.catalog.cache import CachedProduct, ProductCache
+from storefront.catalog.cache import ProductCache
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
-from storefront.catalog.errors import ProductNotFound
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
 from storefront.config import SettingsDep
 from storefront.db import SessionDep
@@ -74,25 +73,13 @@ async def export_products(_: StaffUser, request: Request, format: ExportFormat =
 @router.get("/{product_id}", response_model=ProductRead, responses=problems(404, 422))
 async def read_product(product_id: ProductId, user: OptionalUser, session: SessionDep, request: Request) -> Response:
     """One product; answers 304 when `If-None-Match` still matches."""
-    # The hot read: the cache comes straight off the app, not as one more dependency.
+    # The cache comes straight off the app, not as one more dependency: this is the hot read.
     cache: ProductCache = request.app.state.database.product_cache
-
-    async def from_database() -> CachedProduct | None:
-        product = await repository.get_visible(session, product_id, include_archived=True)
-        if product is None:
-            return None
-        body = ProductRead.model_validate(product).model_dump_json().encode()
-        return cache.entry(body, _etag(product), archived=product.archived)
-
-    cached = await cache.load(product_id, from_database)
-    if cached is None:
-        raise ProductNotFound()
-    body, etag, archived = cached.body, cached.etag, cached.archived
-    if archived and not is_staff(user):
-        raise ProductNotFound()
+    cached = await service.read_serialised(session, cache, product_id, staff=is_staff(user))
+    etag = cached.etag
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})
-    return Response(body, media_type="application/json", headers={"ETag": etag})
+    return Response(cached.body, media_type="application/json", headers={"ETag": etag})
 
 
 @router.post("", status_code=201, response_model=ProductRead, responses=problems(401, 403, 409, 422))

@@ -6,9 +6,28 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog import notify, repository
-from storefront.catalog.errors import InsufficientStock, SkuTaken, StockLimitExceeded
-from storefront.catalog.schemas import MAX_STOCK, ProductCreate, ProductReplace, ProductUpdate
+from storefront.catalog.cache import CachedProduct, ProductCache
+from storefront.catalog.errors import InsufficientStock, ProductNotFound, SkuTaken, StockLimitExceeded
+from storefront.catalog.schemas import MAX_STOCK, ProductCreate, ProductRead, ProductReplace, ProductUpdate
+from storefront.kit.etag import make_etag
 from storefront.models import Product
+
+
+async def read_serialised(session: AsyncSession, cache: ProductCache, product_id: int, *, staff: bool) -> CachedProduct:
+    """The product as response bytes with its ETag, from the read cache or (one
+    caller at a time) the database; archived ones only for staff, else 404."""
+
+    async def from_database() -> CachedProduct | None:
+        product = await repository.get_visible(session, product_id, include_archived=True)
+        if product is None:
+            return None
+        body = ProductRead.model_validate(product).model_dump_json().encode()
+        return cache.entry(body, make_etag("product", product.id, product.version), archived=product.archived)
+
+    cached = await cache.load(product_id, from_database)
+    if cached is None or (cached.archived and not staff):
+        raise ProductNotFound()
+    return cached
 
 
 async def create(session: AsyncSession, data: ProductCreate) -> Product:
