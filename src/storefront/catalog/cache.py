@@ -1,10 +1,12 @@
 """A short-lived cache of serialised product reads: the hot read path skips the database.
 
 `GET /api/v1/products/{id}` answers from here for up to `PRODUCT_CACHE_SECONDS`
-(default 2 s). Every catalog change evicts its product at once in the process
-that made it (after the commit) and, through the event broker, in every other
-process and replica. Stock taken by orders evicts at once in the placing
-process; elsewhere it shows within the TTL. Placing an order never reads this
+(default 30 s). Every change made through the app evicts its product after the
+commit: at once in the process that made it, and through the broker in every
+other process and replica (`product.*` events for catalog writes, internal
+`cache.evict` messages for stock taken or returned by orders). The TTL only
+bounds how long a change made behind the app's back (directly in the database,
+or a lost pub/sub message) stays visible. Placing an order never reads this
 cache: stock is checked by the database, so staleness costs freshness of a
 displayed number, never correctness.
 """
