@@ -116,3 +116,37 @@ def test_failed_logins_on_two_workers_share_one_limit_through_redis(servers: lis
         assert 1 <= int(response.headers["Retry-After"]) <= 15 * 60
         assert response.headers["RateLimit-Policy"] == '"login-account";q=5;w=900'
         assert response.headers["RateLimit"].startswith('"login-account";r=0;t=')
+
+
+@pytest.mark.slow
+def test_100_parallel_guesses_on_two_workers_check_no_more_passwords_than_the_limit(
+    servers: list[str], run: tuple[str, str]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    first, second = servers
+    name, address = run
+    username = f"race_{name}"
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(transport=transport, timeout=60) as client:
+        registered = client.post(
+            f"{first}/api/v1/auth/register",
+            json={"email": f"{username}@example.com", "username": username, "password": PASSWORD},
+        )
+        assert registered.status_code == 201, registered.text
+    guesses = ["not-the-password"] * 100
+    guesses[77] = PASSWORD
+
+    def guess(n: int) -> httpx.Response:
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=60) as client:
+            url = (first, second)[n % 2]
+            return client.post(f"{url}/api/v1/auth/login", json={"username": username, "password": guesses[n]})
+
+    with ThreadPoolExecutor(max_workers=50) as pool:
+        responses = list(pool.map(guess, range(100)))
+
+    statuses = [response.status_code for response in responses]
+    assert set(statuses) <= {200, 401, 429}, statuses
+    checked = [status for status in statuses if status != 429]
+    assert len(checked) <= 5, statuses
+    assert statuses[77] == 429

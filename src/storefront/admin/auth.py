@@ -35,12 +35,8 @@ class AdminAuth(AuthenticationBackend):
         # The same failed-login limits as the API's /auth/login.
         limits = AuthLimits(self.limiter, client_address(request))
         try:
-            await limits.check_login(username)
-            verified = await auth_service.verify_credentials(self.database, username, password)
-        except RateLimited:
-            return False
-        except InvalidCredentials:
-            await limits.login_failed(username)
+            verified = await auth_service.verify_credentials(self.database, limits, username, password)
+        except (RateLimited, InvalidCredentials):
             return False
         async with self.database.read_session() as session:
             user = await session.get(User, verified.user_id)

@@ -14,7 +14,9 @@ from limits import parse
 
 from storefront.auth.tokens import read_access_token
 from storefront.config import Settings, SettingsDep
-from storefront.kit.ratelimit import Policy, RateLimiter
+from storefront.errors import RateLimited
+from storefront.kit.identity import identity_key
+from storefront.kit.ratelimit import Policy, RateLimiter, Reservation
 
 LOGIN_ACCOUNT = "login-account"
 LOGIN_ADDRESS = "login-address"
@@ -38,6 +40,18 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+class LoginAttempt:
+    """The units one login attempt holds; a success gives them back."""
+
+    def __init__(self, limiter: RateLimiter, units: list[Reservation | None]) -> None:
+        self.limiter = limiter
+        self.units = units
+
+    async def succeeded(self) -> None:
+        for unit in self.units:
+            await self.limiter.release(unit)
+
+
 class AuthLimits:
     """The limits one request is subject to: per account (given) and per address."""
 
@@ -45,20 +59,26 @@ class AuthLimits:
         self.limiter = limiter
         self.address = address
 
-    async def check_login(self, login: str) -> None:
-        """Refuse a login when its account or address has failed too often (counts nothing)."""
-        await self.limiter.check(LOGIN_ACCOUNT, LOGIN_ACCOUNT, _account(login))
-        await self.limiter.check(LOGIN_ADDRESS, LOGIN_ADDRESS, self.address)
+    async def begin_login(self, account: str) -> LoginAttempt:
+        """Count a login attempt before its password is checked (429 when its
+        address or account has failed too often); `succeeded()` uncounts it.
 
-    async def login_failed(self, login: str) -> None:
-        await self.limiter.hit(LOGIN_ACCOUNT, LOGIN_ACCOUNT, _account(login))
-        await self.limiter.hit(LOGIN_ADDRESS, LOGIN_ADDRESS, self.address)
+        `account` names the account, not what was typed: `user:<id>` for a
+        known one, so its email and username share one counter.
+        """
+        address = await self.limiter.reserve(LOGIN_ADDRESS, LOGIN_ADDRESS, self.address)
+        try:
+            held = await self.limiter.reserve(LOGIN_ACCOUNT, LOGIN_ACCOUNT, account)
+        except RateLimited:
+            await self.limiter.release(address)
+            raise
+        return LoginAttempt(self.limiter, [address, held])
 
     async def register(self) -> None:
         await self.limiter.take(REGISTER, REGISTER, self.address)
 
     async def password_reset(self, email: str) -> None:
-        await self.limiter.take(PASSWORD_RESET, PASSWORD_RESET, "account", _account(email))
+        await self.limiter.take(PASSWORD_RESET, PASSWORD_RESET, "account", identity_key(email))
         await self.limiter.take(PASSWORD_RESET, PASSWORD_RESET, "address", self.address)
 
     async def refresh_address(self) -> None:
@@ -68,9 +88,9 @@ class AuthLimits:
         await self.limiter.take(REFRESH, REFRESH, "account", str(user_id))
 
 
-def _account(login: str) -> str:
-    # The same normalisation as the lookup: "Ada@Example.com " and "ada@example.com" share a counter.
-    return login.strip().lower()
+def account_key(user_id: int | None, login: str) -> str:
+    """The login counter's name: the account's id, or what was typed when no account has it."""
+    return f"user:{user_id}" if user_id is not None else f"login:{identity_key(login)}"
 
 
 async def _rate_limiter(request: Request) -> RateLimiter:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import repository, sessions
 from storefront.auth.errors import InvalidResetToken, WrongPassword
-from storefront.auth.limits import AuthLimits
+from storefront.auth.limits import AuthLimits, account_key
 from storefront.auth.opaque import digest, new_secret
 from storefront.auth.passwords import hash_password, verify_password
 from storefront.auth.schemas import TokenPair
@@ -46,31 +46,38 @@ class Verified:
     new_hash: str | None
 
 
-async def verify_credentials(database: Database, login: str, password: str) -> Verified:
+async def verify_credentials(database: Database, limits: AuthLimits, login: str, password: str) -> Verified:
     """The active account with these credentials, else `InvalidCredentials`.
 
-    The lookup uses a short read session that is closed before the ~100 ms of
-    hashing, so no connection (and on SQLite no write lock) is held meanwhile.
-    Unknown and disabled accounts pay for exactly one hash too, so neither the
-    answer nor its timing tells them apart from a wrong password.
+    The attempt is counted toward the login limits *before* the password is
+    checked, atomically, so however many guesses arrive at once no more than
+    the limits allow are ever checked; a success is then uncounted. The
+    per-account counter is the account's (its email and username share it).
+
+    The lookup uses a short read session that is closed before the hashing, so
+    no connection (and on SQLite no write lock) is held meanwhile. Unknown and
+    disabled accounts pay for exactly one hash too, so neither the answer nor
+    its timing tells them apart from a wrong password.
     """
     async with database.read_session() as reader:
         user = await users.find_by_login(reader, login)
+    attempt = await limits.begin_login(account_key(user.id if user is not None else None, login))
     stored = user.password_hash if user is not None else None
     valid, new_hash = await verify_password(password, stored)
     if user is None or stored is None or not valid or not user.is_active:
         raise InvalidCredentials()
+    await attempt.succeeded()
     return Verified(user.id, stored, new_hash)
 
 
-async def authenticate(session: AsyncSession, login: str, password: str) -> User:
+async def authenticate(session: AsyncSession, limits: AuthLimits, login: str, password: str) -> User:
     """The active user with these credentials, loaded in `session`, else `InvalidCredentials`.
 
     An outdated hash is upgraded in `session`; nothing is read through it
     before the password has been checked.
     """
     database: Database = session.info["database"]
-    verified = await verify_credentials(database, login, password)
+    verified = await verify_credentials(database, limits, login, password)
     user = await users.get(session, verified.user_id)
     if user is None or not user.is_active:  # disabled in the moment since the check
         raise InvalidCredentials()
@@ -89,12 +96,7 @@ async def log_in(
     user_agent: str | None,
 ) -> TokenPair:
     """Check the credentials (failures count toward the login limits), then start a session."""
-    await limits.check_login(login)
-    try:
-        user = await authenticate(session, login, password)
-    except InvalidCredentials:
-        await limits.login_failed(login)
-        raise
+    user = await authenticate(session, limits, login, password)
     return await sessions.start(session, settings, user, user_agent=user_agent)
 
 
@@ -114,12 +116,11 @@ async def change_password(
     session: AsyncSession, user: User, session_id: int | None, current: str, new: str, limits: AuthLimits
 ) -> None:
     """Set a new password, given the current one; every other session ends."""
-    account = f"user:{user.id}"
-    await limits.check_login(account)
+    attempt = await limits.begin_login(account_key(user.id, user.username))
     valid, _ = await verify_password(current, user.password_hash)
     if not valid:
-        await limits.login_failed(account)
         raise WrongPassword()
+    await attempt.succeeded()
     user_service.check_password(new, email=user.email, username=user.username)
     new_hash = await hash_password(new)
     await users.lock(session, user)

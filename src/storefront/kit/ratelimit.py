@@ -1,4 +1,11 @@
-"""Rate limits with the `limits` library: moving windows, in memory or in Redis.
+"""Rate limits with the `limits` library, in memory or in Redis.
+
+Most policies count in a moving window. Those that guard a costly check whose
+good outcomes must not count (a password check: successful logins count toward
+no limit) are *reserved*: each attempt takes one unit of a fixed window
+atomically before the check, so however many arrive at once no more than the
+quota are ever checked, and a good outcome gives its unit back. A fixed window
+can be refunded (an atomic increment by -1); a moving window cannot.
 
 With `REDIS_URL` every worker process and replica shares the counters; without
 it each process counts alone. Over a limit the caller gets 429 `rate_limited`
@@ -17,7 +24,7 @@ from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
 from storefront.config import Settings
@@ -31,10 +38,15 @@ log = get_logger("storefront.ratelimit")
 class Policy:
     name: str
     item: RateLimitItem
+    # Counted with `reserve`/`release` in a fixed window, never with `take`/`hit`.
+    reserved: bool = False
 
     @property
     def header(self) -> str:
         return f'"{self.name}";q={self.item.amount};w={self.item.get_expiry()}'
+
+
+RESERVED = frozenset({"login-account", "login-address"})
 
 
 def policies(settings: Settings) -> dict[str, Policy]:
@@ -45,7 +57,15 @@ def policies(settings: Settings) -> dict[str, Policy]:
         "password-reset": settings.rate_limit_password_reset,
         "default": settings.rate_limit_default,
     }
-    return {name: Policy(name, parse(text)) for name, text in named.items() if text}
+    return {name: Policy(name, parse(text), reserved=name in RESERVED) for name, text in named.items() if text}
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """One unit of a reserved policy, held by the attempt that took it."""
+
+    policy: Policy
+    identity: tuple[str, ...]
 
 
 class RateLimiter:
@@ -60,6 +80,7 @@ class RateLimiter:
         assert isinstance(storage, Storage)
         self.storage = storage
         self.strategy = MovingWindowRateLimiter(storage)
+        self.fixed = FixedWindowRateLimiter(storage)
 
     def has(self, name: str) -> bool:
         return self.enabled and name in self.policies
@@ -83,6 +104,31 @@ class RateLimiter:
         if self.has(name):
             await self._ask(self.strategy.clear, name, identity)
 
+    async def reserve(self, name: str, *identity: str) -> Reservation | None:
+        """Take one unit of a reserved policy before the attempt it limits,
+        refusing (429) when none is left; None when the policy is off.
+
+        The take is one atomic increment, so concurrent attempts (in any
+        number of processes sharing Redis) never take more than the quota.
+        """
+        if not self.has(name):
+            return None
+        policy = self.policies[name]
+        if not await self._ask(self.fixed.hit, name, identity):
+            raise await self._refusal(name, identity)
+        return Reservation(policy, identity)
+
+    async def release(self, reservation: Reservation | None) -> None:
+        """Give a unit back: the attempt turned out not to count (a successful login)."""
+        if reservation is None:
+            return
+        item = reservation.policy.item
+        key = item.key_for(*reservation.identity)
+        try:
+            await self.storage.incr(key, item.get_expiry(), amount=-1)
+        except Exception as exc:  # as in `_ask`: a store outage costs at most one unit
+            log.warning("rate_limit_store_unavailable", policy=reservation.policy.name, error=type(exc).__name__)
+
     async def _ask(self, call: Callable[..., Awaitable[Any]], name: str, identity: tuple[str, ...]) -> Any:
         """Ask the counter store; when it is unreachable (Redis down), let the
         request through and say so in the log: limits protect the service, an
@@ -95,7 +141,8 @@ class RateLimiter:
 
     async def _refusal(self, name: str, identity: tuple[str, ...]) -> RateLimited:
         policy = self.policies[name]
-        stats = await self.strategy.get_window_stats(policy.item, *identity)
+        strategy = self.fixed if policy.reserved else self.strategy
+        stats = await strategy.get_window_stats(policy.item, *identity)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         return RateLimited(
             "Too many requests; try again later.",

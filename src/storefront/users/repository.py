@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.kit.identity import identity_key
 from storefront.kit.search import contains_pattern
 from storefront.models import Role, User
 
@@ -28,22 +29,25 @@ async def lock(session: AsyncSession, user: User) -> None:
 
 
 async def find_by_login(session: AsyncSession, login: str) -> User | None:
-    """The user whose email or username (any case) is `login`."""
-    value = login.strip().lower()
+    """The user whose email or username is `login`, compared as `identity_key`s.
+
+    Emails are stored as their key; usernames are ASCII, so `lower()` is their key.
+    """
+    value = identity_key(login)
     query = select(User).where(or_(User.email == value, func.lower(User.username) == value))
     return (await session.scalars(query)).first()
 
 
 async def find_by_email(session: AsyncSession, email: str) -> User | None:
-    return (await session.scalars(select(User).where(User.email == email.strip().lower()))).first()
+    return (await session.scalars(select(User).where(User.email == identity_key(email)))).first()
 
 
 async def email_taken(session: AsyncSession, email: str, *, excluding: int | None = None) -> bool:
-    return await _exists(session, User.email == email.lower(), excluding)
+    return await _exists(session, User.email == identity_key(email), excluding)
 
 
 async def username_taken(session: AsyncSession, username: str, *, excluding: int | None = None) -> bool:
-    return await _exists(session, func.lower(User.username) == username.lower(), excluding)
+    return await _exists(session, func.lower(User.username) == identity_key(username), excluding)
 
 
 async def _exists(session: AsyncSession, condition: ColumnElement[bool], excluding: int | None) -> bool:

@@ -5,11 +5,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
+from storefront.kit.identity import identity_key
 from storefront.kit.schemas import InputModel, PatchModel, ReadModel
 from storefront.models import Role
 
 Username = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{3,50}$", examples=["ada_l"])]
-Email = Annotated[EmailStr, AfterValidator(str.lower), Field(max_length=320, examples=["ada@example.com"])]
+# Stored as its identity key (NFKC, case folded): look-alike addresses are one account.
+Email = Annotated[EmailStr, AfterValidator(identity_key), Field(max_length=320, examples=["ada@example.com"])]
 # Length and strength rules are checked by the service, which answers with the reason.
 # Kept exactly as typed: stripping spaces would store a different password than
 # the one the OAuth2 form (which strips nothing) later sends.
