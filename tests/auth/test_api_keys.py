@@ -111,8 +111,8 @@ async def test_a_key_may_revoke_itself_but_not_make_more_keys(client: AsyncClien
     logout = await client.post("/api/v1/auth/logout", headers=by_key)
     itself = await client.delete(f"{KEYS}/{created['id']}", headers=by_key)
 
-    assert_problem(more, 403, "session_required")
-    assert_problem(logout, 403, "session_required")
+    assert_problem(more, 403, "fresh_login_required")
+    assert_problem(logout, 403, "fresh_login_required")
     assert itself.status_code == 204
 
 

@@ -18,7 +18,7 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import keys, repository
-from storefront.auth.errors import ApiKeyNotFound, SessionRequired
+from storefront.auth.errors import ApiKeyNotFound, FreshLoginRequired
 from storefront.auth.opaque import digest
 from storefront.auth.tokens import AccessClaims, read_access_token
 from storefront.config import SettingsDep
@@ -119,7 +119,7 @@ async def _current_principal(principal: Annotated[Principal | None, Depends(_opt
 async def _session_principal(principal: Annotated[Principal, Depends(_current_principal)]) -> Principal:
     """A caller logged in with a bearer token: what managing one's credentials needs."""
     if principal.api_key_id is not None:
-        raise SessionRequired()
+        raise FreshLoginRequired()
     return principal
 
 
@@ -144,6 +144,7 @@ CurrentUser = Annotated[User, Depends(_current_user)]
 StaffUser = Annotated[User, Depends(_staff_user)]
 AdminUser = Annotated[User, Depends(_admin_user)]
 SessionPrincipal = Annotated[Principal, Depends(_session_principal)]
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 
 ApiKeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The API key's id.")]
 

@@ -24,12 +24,15 @@ class WrongPassword(AppError):
         return "The current password is not correct."
 
 
-class SessionRequired(AppError):
+class FreshLoginRequired(AppError):
+    """Managing one's credentials (email, password, API keys) needs a real login:
+    an API key alone could otherwise take its owner's account over."""
+
     status_code = 403
-    code = "session_required"
+    code = "fresh_login_required"
 
     def default_detail(self) -> str:
-        return "This needs a login session (a bearer token), not an API key."
+        return "This needs a login session (a bearer token from logging in), not an API key."
 
 
 class ApiKeyNotFound(NotFound):

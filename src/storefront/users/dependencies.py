@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.auth.dependencies import CurrentUser
+from storefront.auth.dependencies import CurrentPrincipal, CurrentUser
+from storefront.auth.errors import FreshLoginRequired
 from storefront.db import SessionDep
 from storefront.models import Role, User
 from storefront.users import repository
 from storefront.users.errors import UserNotFound
+from storefront.users.schemas import UserSelfUpdate
 
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The user's id.")]
 
@@ -41,6 +43,15 @@ async def _writable_self(actor: CurrentUser, session: SessionDep) -> User:
     return actor
 
 
+async def _self_update(body: UserSelfUpdate, principal: CurrentPrincipal) -> UserSelfUpdate:
+    """The caller's changes to their own account; a new email needs a real login,
+    since a password reset goes to it."""
+    if "email" in body.model_fields_set and principal.api_key_id is not None:
+        raise FreshLoginRequired("Changing the email needs a login session (a bearer token), not an API key.")
+    return body
+
+
+SelfUpdate = Annotated[UserSelfUpdate, Depends(_self_update)]
 VisibleUser = Annotated[User, Depends(_visible_user)]
 WritableUser = Annotated[User, Depends(_writable_user)]
 WritableSelf = Annotated[User, Depends(_writable_self)]

@@ -24,3 +24,10 @@ class UsernameTaken(Conflict):
 
 class WeakPassword(Unprocessable):
     code = "weak_password"
+
+
+class LastAdmin(Conflict):
+    code = "last_admin"
+
+    def default_detail(self) -> str:
+        return "This is the last active admin: make another admin first."

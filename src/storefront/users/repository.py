@@ -28,6 +28,17 @@ async def lock(session: AsyncSession, user: User) -> None:
     await session.refresh(user, with_for_update=True)
 
 
+async def lock_other_active_admins(session: AsyncSession, user_id: int) -> list[int]:
+    """The active admins but `user_id` that this transaction could lock (until it ends).
+
+    A row another transaction holds is skipped, not waited for: that writer
+    may be removing that admin, and waiting could deadlock with it (each holds
+    the row of the admin the other is changing).
+    """
+    query = select(User.id).where(User.role == Role.admin, User.is_active.is_(True), User.id != user_id)
+    return list((await session.scalars(query.order_by(User.id).with_for_update(skip_locked=True))).all())
+
+
 async def find_by_login(session: AsyncSession, login: str) -> User | None:
     """The user whose email or username is `login`, compared as `identity_key`s.
 

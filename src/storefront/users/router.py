@@ -13,8 +13,8 @@ from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_p
 from storefront.kit.routing import api_router
 from storefront.models import Role, User
 from storefront.users import export, repository, service
-from storefront.users.dependencies import VisibleUser, WritableSelf, WritableUser
-from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRead, UserSelfUpdate
+from storefront.users.dependencies import SelfUpdate, VisibleUser, WritableSelf, WritableUser
+from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRead
 
 router = api_router("/users", tags=["users"], responses=problems(401))
 
@@ -33,11 +33,11 @@ async def read_me(user: CurrentUser, response: Response) -> User:
     return user
 
 
-@router.patch("/me", response_model=UserRead, responses=problems(409, 412, 422))
+@router.patch("/me", response_model=UserRead, responses=problems(403, 409, 412, 422))
 async def update_me(
-    body: UserSelfUpdate, user: WritableSelf, session: SessionDep, request: Request, response: Response
+    body: SelfUpdate, user: WritableSelf, session: SessionDep, request: Request, response: Response
 ) -> User:
-    """Change the caller's own name, email or username."""
+    """Change the caller's own name, email or username (the email only with a bearer token from a login)."""
     require_match(request, _etag(user))
     user = await service.update(session, user, body)
     response.headers["ETag"] = _etag(user)

@@ -10,7 +10,7 @@ from storefront.auth import sessions
 from storefront.auth.passwords import hash_password, password_problem
 from storefront.models import Role, User
 from storefront.users import repository
-from storefront.users.errors import EmailTaken, UsernameTaken, WeakPassword
+from storefront.users.errors import EmailTaken, LastAdmin, UsernameTaken, WeakPassword
 from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRegister, UserSelfUpdate
 
 
@@ -39,6 +39,8 @@ async def update(session: AsyncSession, user: User, data: UserSelfUpdate | UserA
     changes = data.changes()
     await _ensure_unique(session, email=changes.get("email"), username=changes.get("username"), user_id=user.id)
     deactivating = changes.get("is_active") is False and user.is_active
+    if deactivating or changes.get("role", Role.admin) != Role.admin:
+        await _keep_an_admin(session, user)
     for field, value in changes.items():
         setattr(user, field, value)
     await _flush_unique(session)
@@ -49,6 +51,7 @@ async def update(session: AsyncSession, user: User, data: UserSelfUpdate | UserA
 
 async def deactivate_and_erase(session: AsyncSession, user: User) -> None:
     """Delete as far as the law asks: personal data goes, orders stay."""
+    await _keep_an_admin(session, user)
     user.is_active = False
     # Both placeholders fall outside what anyone can register or take by PATCH
     # (`.invalid` is no email domain, `-` no username character), so erasing
@@ -59,6 +62,18 @@ async def deactivate_and_erase(session: AsyncSession, user: User) -> None:
     user.password_hash = "!"
     await sessions.end_all(session, user)
     await auth_repository.revoke_api_keys(session, user.id)
+
+
+async def _keep_an_admin(session: AsyncSession, user: User) -> None:
+    """Refuse to take away the last active admin (409 `last_admin`).
+
+    Another admin counts only if their row can be locked until this change
+    commits: of two admins removing each other at once, at most one succeeds.
+    """
+    if user.role != Role.admin or not user.is_active:
+        return
+    if not await repository.lock_other_active_admins(session, user.id):
+        raise LastAdmin()
 
 
 async def _ensure_unique(
