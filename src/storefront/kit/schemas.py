@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, field_valida
 # string with exactly two ("129.90"), so no client ever parses it as a float.
 Money = Annotated[
     Decimal,
-    Field(max_digits=12, decimal_places=2, allow_inf_nan=False),
+    Field(max_digits=16, decimal_places=2, allow_inf_nan=False),
     PlainSerializer(lambda value: f"{value:.2f}", return_type=str, when_used="json"),
 ]
 

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storefront.db import Base, UTCDateTime, utcnow
 
-MONEY = Numeric(12, 2, asdecimal=True)
+# 14 digits before the point: the largest order the contract allows (50 lines x
+# 1000 x 1,000,000 = 50,000,000,000.00) fits with room for shipping and tax.
+MONEY = Numeric(16, 2, asdecimal=True)
 
 
 class Product(Base):

@@ -10,8 +10,9 @@ from storefront.models import OrderStatus
 
 
 class OrderLineCreate(InputModel):
-    product_id: int = Field(ge=1, le=2**31 - 1, examples=[1])
-    quantity: int = Field(ge=1, le=1000, examples=[2])
+    # Strict: JSON `true` or `"2"` is no quantity (nor id), as for stock `delta`.
+    product_id: int = Field(ge=1, le=2**31 - 1, strict=True, examples=[1])
+    quantity: int = Field(ge=1, le=1000, strict=True, examples=[2])
 
 
 class OrderCreate(InputModel):
