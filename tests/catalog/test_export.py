@@ -49,3 +49,20 @@ async def test_export_is_for_staff(client: AsyncClient, factory: Factory) -> Non
     buyer = await factory.customer()
     assert (await client.get(EXPORT, headers=buyer.headers)).status_code == 403
     assert (await client.get(EXPORT)).status_code == 401
+
+
+async def test_csv_cells_that_would_be_formulas_are_neutralised(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    names = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\tTab", "Plain - name"]
+    for n, name in enumerate(names):
+        await factory.product(name=name, description="=1+1", category="@cat", sku=f"-SKU{n}")
+
+    response = await client.get(EXPORT, params={"format": "csv"}, headers=staff.headers)
+
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [row["name"] for row in rows] == ["'" + name for name in names[:-1]] + ["Plain - name"]
+    assert {(row["description"], row["category"]) for row in rows} == {("'=1+1", "'@cat")}
+    assert [row["sku"] for row in rows] == [f"'-SKU{n}" for n in range(len(names))]
+    # JSON Lines is data, not a sheet: the names come back as they are.
+    jsonl = await client.get(EXPORT, params={"format": "jsonl"}, headers=staff.headers)
+    assert [json.loads(line)["name"] for line in jsonl.text.splitlines()] == names

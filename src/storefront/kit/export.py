@@ -19,6 +19,10 @@ from sqlalchemy import Select
 from storefront.db import Database
 
 ExportFormat = Literal["csv", "jsonl"]
+# A cell starting with one of these is a formula to a spreadsheet (CSV
+# injection, OWASP): people name their products and themselves, and staff open
+# the file. Every text cell of every CSV export is neutralised by `safe_cell`.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 500
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
 
@@ -30,6 +34,13 @@ async def _rows(database: Database, query: Select[Any]) -> AsyncIterator[Any]:
             yield row
 
 
+def safe_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: text that would start a formula gets a leading `'`."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 async def _csv_lines(
     rows: AsyncIterator[Any], header: Sequence[str], to_row: Callable[[Any], Sequence[Any]]
 ) -> AsyncIterator[str]:
@@ -37,7 +48,7 @@ async def _csv_lines(
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     async for row in rows:
-        writer.writerow(to_row(row))
+        writer.writerow([safe_cell(cell) for cell in to_row(row)])
         if buffer.tell() > 64 * 1024:
             yield buffer.getvalue()
             buffer.seek(0)

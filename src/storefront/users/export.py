@@ -14,23 +14,12 @@ from storefront.models import User
 from storefront.users.schemas import UserRead
 
 HEADER = ("id", "email", "username", "full_name", "role", "is_active", "created_at")
-# A cell starting with one of these is a formula to a spreadsheet (CSV
-# injection): users choose their own names, and an admin opens the file.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str | None) -> str:
-    if not value:
-        return ""
-    return "'" + value if value.startswith(_FORMULA_START) else value
-
-
 def _csv_row(user: User) -> Sequence[Any]:
     return (
         user.id,
-        _text(user.email),
+        user.email,
         user.username,
-        _text(user.full_name),
+        user.full_name or "",
         user.role,
         str(user.is_active).lower(),
         user.created_at.isoformat(),
