@@ -187,6 +187,31 @@ async def test_a_token_of_a_user_that_does_not_exist_is_invalid(
     assert_invalid_token(response)
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"sub": "1" * 40},
+        {"sub": str(2**31)},
+        {"sub": "0"},
+        {"sub": "-1"},
+        {"sub": 7},
+        {"sub": "\u0661"},  # ARABIC-INDIC DIGIT ONE: a digit to str.isdigit, not an id
+        {"sid": 10**40},
+        {"sid": True},
+        {"ver": 10**40},
+        {"ver": "0"},
+    ],
+)
+async def test_a_signed_token_with_out_of_range_claims_is_invalid_not_an_error(
+    client: AsyncClient, factory: Factory, settings: Settings, overrides: dict[str, Any]
+) -> None:
+    actor = await factory.customer()
+
+    response = await client.get(ME, headers=bearer(sign(settings, claims(actor.id, **overrides))))
+
+    assert_invalid_token(response)
+
+
 async def test_a_deactivated_users_token_stops_working(client: AsyncClient, factory: Factory) -> None:
     actor = await factory.customer()
     assert (await client.get(ME, headers=actor.headers)).status_code == 200

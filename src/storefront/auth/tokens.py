@@ -19,6 +19,10 @@ from storefront.config import Settings
 from storefront.db import utcnow
 
 ACCESS = "access"
+# Ids are positive 32-bit integers everywhere (paths, columns): a claim outside
+# that range names nobody, and must not reach the database (a 40-digit `sub`
+# overflowed the driver's integer: a 500).
+MAX_ID = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +65,17 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
         if payload.get("typ") != ACCESS:
             return None
         sid = payload.get("sid")
-        if sid is not None and (not isinstance(sid, int) or isinstance(sid, bool)):
+        if sid is not None and not _is_id(sid):
             return None
-        return AccessClaims(
-            user_id=int(payload["sub"]),
-            token_version=int(payload.get("ver", 0)),
-            jti=payload["jti"],
-            session_id=sid,
-        )
+        sub, version = payload["sub"], payload.get("ver", 0)
+        if not isinstance(sub, str) or not sub.isascii() or not sub.isdigit() or not _is_id(int(sub)):
+            return None
+        if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version <= MAX_ID:
+            return None
+        return AccessClaims(user_id=int(sub), token_version=version, jti=str(payload["jti"]), session_id=sid)
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
+
+
+def _is_id(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ID
