@@ -165,6 +165,22 @@ async def test_validation_error_is_422_with_errors(client: AsyncClient, factory:
     assert {error["type"] for error in errors} >= {"extra_forbidden"}
 
 
+async def test_a_body_of_80000_unknown_keys_gets_a_short_422(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    body = {"x" * 5000: 1} | {f"k{n}": 1 for n in range(80_000)}
+    content = json.dumps(body).encode()
+    assert len(content) < 1024 * 1024
+
+    response = await client.post("/api/v1/products", content=content, headers={**staff.headers, "Content-Type": "application/json"})
+
+    problem = assert_problem(response, 422, "validation_error")
+    assert len(response.content) < 20_000
+    assert len(problem["errors"]) == 50
+    assert problem["error_count"] > 80_000
+    assert str(problem["error_count"]) in problem["detail"]
+    assert ["body", "x" * 100 + "…"] in [error["loc"] for error in problem["errors"]]
+
+
 async def test_malformed_json_is_422(client: AsyncClient) -> None:
     response = await client.post(LOGIN, content=b'{"username": ', headers={"Content-Type": "application/json"})
     body = assert_problem(response, 422, "validation_error")

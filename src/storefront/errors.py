@@ -143,10 +143,27 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON)
 
 
+# A body can hold thousands of wrong fields (80,000 unknown keys fit in 1 MiB):
+# the answer names the first few, each part of a location cut short, and counts them all.
+MAX_LISTED_ERRORS = 50
+MAX_LOCATION_PART = 100
+
+
 def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in errors
+        {
+            "loc": [_short(part) for part in e.get("loc", ())],
+            "msg": str(e.get("msg", ""))[:500],
+            "type": str(e.get("type", "")),
+        }
+        for e in errors[:MAX_LISTED_ERRORS]
     ]
+
+
+def _short(part: Any) -> Any:
+    if isinstance(part, str) and len(part) > MAX_LOCATION_PART:
+        return part[:MAX_LOCATION_PART] + "…"
+    return part
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
@@ -156,10 +173,12 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = _validation_errors(exc.errors())
-    return problem_response(
-        422, "validation_error", "The request is not valid; see `errors`.", extra={"errors": errors}
-    )
+    found = exc.errors()
+    detail = "The request is not valid; see `errors`."
+    if len(found) > MAX_LISTED_ERRORS:
+        detail = f"The request is not valid: {len(found)} errors, the first {MAX_LISTED_ERRORS} in `errors`."
+    extra = {"errors": _validation_errors(found), "error_count": len(found)}
+    return problem_response(422, "validation_error", detail, extra=extra)
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
