@@ -171,7 +171,9 @@ async def test_a_body_of_80000_unknown_keys_gets_a_short_422(client: AsyncClient
     content = json.dumps(body).encode()
     assert len(content) < 1024 * 1024
 
-    response = await client.post("/api/v1/products", content=content, headers={**staff.headers, "Content-Type": "application/json"})
+    response = await client.post(
+        "/api/v1/products", content=content, headers={**staff.headers, "Content-Type": "application/json"}
+    )
 
     problem = assert_problem(response, 422, "validation_error")
     assert len(response.content) < 20_000

@@ -11,6 +11,7 @@ from httpx import ASGITransport, AsyncClient
 from storefront.config import Settings
 from storefront.main import create_app
 from tests.factories import Factory
+from tests.users.helpers import assert_problem
 
 
 @pytest.fixture
@@ -65,7 +66,25 @@ async def test_cors_allows_listed_origins_only(configured: AsyncClient) -> None:
     refused = await configured.options(
         "/api/v1/products", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
     )
-    assert refused.status_code == 400
+    body = assert_problem(refused, 400, "cors_refused")
+    assert "origin" in body["detail"]
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+async def test_private_answers_are_never_stored(client: AsyncClient, factory: Factory) -> None:
+    customer = await factory.customer()
+    private = [
+        await client.get("/api/v1/users/me", headers=customer.headers),
+        await client.get("/api/v1/orders", headers=customer.headers),
+        await client.get("/api/v1/auth/api-keys", headers=customer.headers),
+        await client.get("/api/v1/users/me"),  # a 401 too
+        await client.post("/api/v1/auth/login", json={"username": "nobody", "password": "wrong-password!"}),
+    ]
+    public = await client.get("/api/v1/products")
+
+    for response in private:
+        assert response.headers["Cache-Control"] == "no-store", response.request.url
+    assert "no-store" not in public.headers.get("Cache-Control", "")
 
 
 async def test_no_cors_headers_without_an_allowlist(client: AsyncClient) -> None:

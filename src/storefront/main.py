@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
-from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from storefront import __version__
@@ -23,7 +22,12 @@ from storefront.kit.openapi import install_openapi, problems
 from storefront.kit.storage import storage_from_settings
 from storefront.lifespan import lifespan
 from storefront.log import configure_logging
-from storefront.middleware import BodyLimitMiddleware, RequestContextMiddleware, SecurityHeadersMiddleware
+from storefront.middleware import (
+    BodyLimitMiddleware,
+    ProblemCORSMiddleware,
+    RequestContextMiddleware,
+    SecurityHeadersMiddleware,
+)
 from storefront.notifications.router import router as notifications_router
 from storefront.ops.docs import mount_docs
 from storefront.ops.router import router as ops_router
@@ -85,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=500)
     if settings.cors_origins:
         app.add_middleware(
-            CORSMiddleware,
+            ProblemCORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_credentials=True,
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],

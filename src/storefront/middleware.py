@@ -9,6 +9,8 @@ import time
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storefront import metrics
@@ -146,10 +148,25 @@ PAGE_CSP = (
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 PAGE_PREFIXES = ("/docs", "/redoc", "/admin", "/static/")
+# Answers with personal data or secrets (tokens, addresses, orders) are never
+# kept by a browser or a shared cache, whatever the route says.
+PRIVATE_PREFIXES = (
+    "/api/v1/auth",
+    "/api/v1/users",
+    "/api/v1/orders",
+    "/api/v1/carts",
+    "/api/v1/payments",
+    "/api/v1/notifications",
+    "/api/v1/events",
+    "/api/v1/webhooks",
+    "/api/v1/audit-log",
+    "/admin",
+)
 
 
 class SecurityHeadersMiddleware:
-    """`nosniff`, a strict referrer policy, no framing, a CSP, and HSTS when asked."""
+    """`nosniff`, a strict referrer policy, no framing, a CSP, `no-store` on
+    private answers, and HSTS when asked."""
 
     def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
@@ -159,7 +176,9 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = PAGE_CSP if scope["path"].startswith(PAGE_PREFIXES) else API_CSP
+        path = scope["path"]
+        csp = PAGE_CSP if path.startswith(PAGE_PREFIXES) else API_CSP
+        private = path.startswith(PRIVATE_PREFIXES)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -168,8 +187,23 @@ class SecurityHeadersMiddleware:
                 headers.setdefault("Referrer-Policy", "no-referrer")
                 headers.setdefault("X-Frame-Options", "DENY")
                 headers.setdefault("Content-Security-Policy", csp)
+                if private:
+                    headers["Cache-Control"] = "no-store"
                 if self.hsts:
                     headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+class ProblemCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS handling, with a refused preflight answered as problem+json like every other error."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        refused = bytes(response.body).decode()  # "Disallowed CORS origin, method"
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+        detail = f"{refused}: this cross-origin request is not allowed."
+        return problem_response(400, "cors_refused", detail, headers=headers)

@@ -14,6 +14,8 @@ from storefront.models import User
 from storefront.users.schemas import UserRead
 
 HEADER = ("id", "email", "username", "full_name", "role", "is_active", "created_at")
+
+
 def _csv_row(user: User) -> Sequence[Any]:
     return (
         user.id,
