@@ -61,6 +61,9 @@ async def test_bad_email_requests_are_422_and_queue_nothing(
         {"to": "ada@example.com", "subject": "s" * 201, "body": "y"},
         {"to": "ada@example.com", "subject": "x", "body": "b" * 10_001},
         {"to": "ada@example.com", "subject": "x", "body": "y", "status": "sent"},
+        {"to": "ada@example.com", "subject": "Hi\r\nBcc: everyone@example.com", "body": "y"},
+        {"to": "ada@example.com", "subject": "Hi\nthere", "body": "y"},
+        {"to": "ada@example.com", "subject": "Hi\rthere", "body": "y"},
     ):
         response = await client.post(f"{URL}/email", json=body, headers=admin.headers)
         assert response.status_code == 422, body

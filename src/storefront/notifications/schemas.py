@@ -11,7 +11,8 @@ from storefront.models import EmailStatus
 
 class EmailCreate(InputModel):
     to: Annotated[EmailStr, Field(examples=["ada@example.com"])]
-    subject: Annotated[str, Field(min_length=1, max_length=200, examples=["Your parcel"])]
+    # One header line: a CR or LF would end the Subject header (header injection).
+    subject: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\r\n]*$", examples=["Your parcel"])]
     body: Annotated[str, Field(max_length=10_000, examples=["It left our warehouse today."])]
 
 
