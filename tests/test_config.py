@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from storefront.cli import app as cli
 from storefront.config import Environment, Settings, get_settings
 
-STRONG_SECRET = "s" * 40
+STRONG_SECRET = "kX9-vQ2_mT7zR4wLp8Yh3NcB6jFd0SaE"  # random-looking: 32 characters, 32 distinct
 
 
 @pytest.fixture(autouse=True)
@@ -44,6 +44,9 @@ BAD_VALUES = [
     ({"APP_ENV": "production"}, "SECRET_KEY"),
     ({"APP_ENV": "production", "SECRET_KEY": "change-me"}, "SECRET_KEY"),
     ({"APP_ENV": "production", "SECRET_KEY": "short"}, "SECRET_KEY"),
+    ({"APP_ENV": "production", "SECRET_KEY": "a" * 64}, "too predictable"),
+    ({"APP_ENV": "production", "SECRET_KEY": "abcd" * 16}, "too predictable"),
+    ({"APP_ENV": "production", "SECRET_KEY": "changeme-changeme-changeme-changeme"}, "too predictable"),
     ({"APP_ENV": "staging"}, "app_env"),
     ({"LOG_FORMAT": "xml"}, "log_format"),
     ({"MAX_BODY_BYTES": "-5"}, "max_body_bytes"),

@@ -44,7 +44,7 @@ STOREFRONT = str(Path(sys.executable).parent / "storefront")
 K8S_VERSIONS = ["1.29", kubernetes_validate.latest_version()]
 API_PORT = 8000
 SERVER_GRACEFUL_SHUTDOWN_SECONDS = 20  # `timeout_graceful_shutdown` in `storefront serve`
-STRONG_SECRET = "x" * 48
+STRONG_SECRET = "Zq4vN8mK2xR7tW1pL9cH5jB3fD6sG0yA-uE_"  # random-looking, 36 distinct characters
 
 
 def load_all(path: Path) -> list[Any]:

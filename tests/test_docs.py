@@ -14,7 +14,7 @@ from storefront.config import Environment, Settings
 from storefront.main import create_app
 
 ASSET_REF = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']""")
-PRODUCTION_SECRET = "p" * 40
+PRODUCTION_SECRET = "Hn5-wP8_rT2kQ7zX4mL9vB1cJ6dF3gS0aY"  # random-looking
 
 
 @pytest.mark.parametrize("path", ["/docs", "/redoc"])

@@ -51,20 +51,23 @@ def serve(
     """Serve the API with uvicorn (uvloop, httptools)."""
     import uvicorn
 
-    from storefront.server import run
+    from storefront.server import StorefrontConfig, run
 
     settings = _settings()
-    config = uvicorn.Config(
+    config = StorefrontConfig(
         "storefront.main:create_app",
+        header_timeout=settings.http_header_timeout_seconds,
         factory=True,
         host=host,
         port=port,
         workers=workers,
         reload=reload,
         loop="uvloop",
-        http="httptools",
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=",".join(settings.forwarded_allow_ips) or None,
+        # No `server: uvicorn` header: it tells an attacker which bugs to try.
+        server_header=False,
+        timeout_keep_alive=settings.http_keep_alive_seconds,
         timeout_graceful_shutdown=20,
         access_log=False,
         log_level=settings.log_level.lower(),

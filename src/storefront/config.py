@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import secrets
+from collections import Counter
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -16,7 +18,25 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
 _ORIGIN = re.compile(r"^https?://[^\s/?#]+$")
+_MAKE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 _PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
+
+
+def _weak_secret(key: str) -> str | None:
+    """Why `key` cannot sign tokens in production, or None.
+
+    Length alone is no strength: 32 copies of one character are 32 characters.
+    A key must also use at least 10 distinct characters and carry at least 3
+    bits per character by its own letter frequencies (hex from a random
+    source carries about 3.7, `token_urlsafe` about 5).
+    """
+    if key.lower() in _PLACEHOLDER_SECRETS or len(key) < 32:
+        return "required in production, at least 32 characters"
+    counts = Counter(key)
+    bits = -sum(n / len(key) * math.log2(n / len(key)) for n in counts.values())
+    if len(counts) < 10 or bits < 3:
+        return "too predictable (repeated or few distinct characters); use a random key"
+    return None
 
 
 class Environment(StrEnum):
@@ -46,6 +66,10 @@ class Settings(BaseSettings):
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
+    # Slow clients: a request's headers must arrive within this many seconds
+    # (slowloris), and an idle keep-alive connection closes after the other.
+    http_header_timeout_seconds: float = Field(10.0, gt=0, le=300)
+    http_keep_alive_seconds: int = Field(5, ge=1, le=300)
     rate_limits_enabled: bool = True
     rate_limit_login_account: str = "5/15 minutes"
     rate_limit_login_address: str = "100/15 minutes"
@@ -140,9 +164,8 @@ class Settings(BaseSettings):
         if "*" in self.cors_origins:
             # A wildcard origin with credentials lets any site act as the user.
             raise ValueError("CORS_ORIGINS: a wildcard is refused because credentials are allowed")
-        weak_secret = self.secret_key.lower() in _PLACEHOLDER_SECRETS or len(self.secret_key) < 32
-        if self.app_env is Environment.production and weak_secret:
-            raise ValueError("SECRET_KEY: required in production, at least 32 characters")
+        if self.app_env is Environment.production and (problem := _weak_secret(self.secret_key)):
+            raise ValueError(f"SECRET_KEY: {problem} (make one: {_MAKE_SECRET})")
         return self
 
     @property

@@ -14,11 +14,14 @@ import signal
 import socket
 from collections.abc import Awaitable, Callable
 from types import FrameType
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import multiprocess
 
 STREAM_CLOSE_GRACE_SECONDS = 2.0
+DEFAULT_HEADER_TIMEOUT = 10.0
 _shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
 
 
@@ -26,6 +29,62 @@ def on_shutdown(hook: Callable[[], Awaitable[None]]) -> Callable[[], None]:
     """Run `hook` when the server starts shutting down; returns its remover."""
     _shutdown_hooks.append(hook)
     return lambda: _shutdown_hooks.remove(hook) if hook in _shutdown_hooks else None
+
+
+class HeaderDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a deadline for each request's headers.
+
+    uvicorn bounds only the idle time between requests, and the first byte of
+    a request cancels even that: a client that opens connections and drips
+    header bytes (slowloris) holds each of them forever. Here the headers of a
+    request must be complete within `header_timeout` seconds of the
+    connection opening or of the request's first byte, else the connection
+    closes.
+    """
+
+    def __init__(self, config: uvicorn.Config, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.header_timeout = config.header_timeout if isinstance(config, StorefrontConfig) else DEFAULT_HEADER_TIMEOUT
+        self._header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._arm_header_deadline()
+
+    def on_headers_complete(self) -> None:
+        self._disarm_header_deadline()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_header_deadline()
+        super().connection_lost(exc)
+
+    def _arm_header_deadline(self) -> None:
+        if self._header_deadline is None:
+            self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self._header_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+class StorefrontConfig(uvicorn.Config):
+    """uvicorn's configuration plus the header deadline; it is pickled into
+    each worker process, so everything it holds is importable by name."""
+
+    def __init__(self, app: Any, *, header_timeout: float = DEFAULT_HEADER_TIMEOUT, **kwargs: Any) -> None:
+        super().__init__(app, http=HeaderDeadlineProtocol, **kwargs)
+        self.header_timeout = header_timeout
 
 
 class StorefrontServer(uvicorn.Server):
