@@ -7,7 +7,6 @@ from __future__ import annotations
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -19,7 +18,7 @@ HEADER_TIMEOUT = 1.0
 
 
 @pytest.fixture
-def server(processes: Processes) -> Iterator[int]:  # noqa: F811
+def server(processes: Processes) -> int:  # noqa: F811
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [STOREFRONT, "serve", "--port", str(port), "--workers", "2"],
@@ -38,7 +37,7 @@ def server(processes: Processes) -> Iterator[int]:  # noqa: F811
                 break
         except httpx.TransportError:
             time.sleep(0.1)
-    yield port
+    return port
 
 
 def _closed_within(sock: socket.socket, seconds: float, drip: bytes = b"") -> float | None:
