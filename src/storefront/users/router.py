@@ -96,7 +96,7 @@ async def update_user(
     return user
 
 
-@router.delete("/{user_id}", status_code=204, responses=problems(403, 404, 412))
+@router.delete("/{user_id}", status_code=204, responses=problems(403, 404, 409, 412))
 async def delete_user(_: AdminUser, user: WritableUser, session: SessionDep, request: Request) -> None:
     """Deactivate a user and erase their personal data; their orders stay."""
     require_match(request, _etag(user))
