@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 VAR_DIR = Path("var")
 _ORIGIN = re.compile(r"^https?://[^\s/?#]+$")
 _MAKE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+_TRUSTED_HOST = re.compile(r"^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$|^\[[0-9a-f:.]+\]$")
 _PLACEHOLDER_SECRETS = {"", "change-me", "changeme", "secret", "dev", "development"}
 
 
@@ -99,6 +100,9 @@ class Settings(BaseSettings):
     stream_max_per_user: int = Field(5, ge=1, le=1000)
     product_cache_seconds: float = Field(30.0, ge=0, le=3600)
     stock_low_threshold: int = Field(5, ge=0, le=1_000_000)
+    # Trusted hosts
+    # Host names this app answers for (`*.example.com` for its subdomains); empty: any.
+    trusted_hosts: Annotated[list[str], NoDecode] = []
 
     @field_validator("database_url")
     @classmethod
@@ -107,7 +111,7 @@ class Settings(BaseSettings):
             raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
-    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", "trusted_hosts", mode="before")
     @classmethod
     def _list(cls, value: object) -> object:
         """A JSON list or a comma-separated string (`https://a.example,https://b.example`)."""
@@ -127,6 +131,15 @@ class Settings(BaseSettings):
             if origin != "*" and not _ORIGIN.match(origin):
                 raise ValueError(f"{origin!r} is not an origin (scheme://host[:port])")
         return value
+
+    @field_validator("trusted_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        hosts = [host.lower() for host in value]
+        for host in hosts:
+            if not _TRUSTED_HOST.match(host):
+                raise ValueError(f"{host!r} is not a host name or *.domain (no scheme, no port)")
+        return hosts
 
     @field_validator(
         "rate_limit_login_account",

@@ -27,6 +27,7 @@ from storefront.middleware import (
     ProblemCORSMiddleware,
     RequestContextMiddleware,
     SecurityHeadersMiddleware,
+    TrustedHostsMiddleware,
 )
 from storefront.notifications.router import router as notifications_router
 from storefront.ops.docs import mount_docs
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             expose_headers=CORS_EXPOSE_HEADERS,
             max_age=600,
         )
+    if settings.trusted_hosts:
+        app.add_middleware(TrustedHostsMiddleware, hosts=settings.trusted_hosts)
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.hsts)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -6,6 +6,7 @@ import itertools
 import os
 import re
 import time
+from collections.abc import Sequence
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException
@@ -207,3 +208,38 @@ class ProblemCORSMiddleware(CORSMiddleware):
         headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
         detail = f"{refused}: this cross-origin request is not allowed."
         return problem_response(400, "cors_refused", detail, headers=headers)
+
+
+class TrustedHostsMiddleware:
+    """403 `untrusted_host` for an HTTP or WebSocket request whose `Host` is not
+    one of `hosts` (`*.example.com` matches its subdomains).
+
+    Links and redirects are built from `Host`; refusing other hosts keeps a
+    forged header from pointing them (or a shared cache's copy) at another site.
+    """
+
+    def __init__(self, app: ASGIApp, hosts: Sequence[str]) -> None:
+        self.app = app
+        self.names = frozenset(host for host in hosts if not host.startswith("*."))
+        self.suffixes = tuple(host[1:] for host in hosts if host.startswith("*."))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self._trusted(Headers(scope=scope).get("host", "")):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response = problem_response(403, "untrusted_host", "This host name is not served here.")
+        await response(scope, receive, send)
+
+    def _trusted(self, host_header: str) -> bool:
+        host = _host_name(host_header.lower())
+        return host in self.names or host.endswith(self.suffixes)
+
+
+def _host_name(host: str) -> str:
+    """The host of a `Host` header, without its port: `[::1]:8000` is `[::1]`, `shop.example.:80` is `shop.example`."""
+    if host.startswith("["):
+        return host[: host.find("]") + 1]
+    return host.partition(":")[0].rstrip(".")

@@ -9,10 +9,12 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 from sqladmin import Admin, ModelView, action
 from sqlalchemy import select, update
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
 from storefront.admin.auth import AdminAuth
+from storefront.admin.redirects import RelativeRedirects, to_admin_index
 from storefront.catalog import service as catalog_service
 from storefront.catalog.schemas import ProductUpdate
 from storefront.db import Database, utcnow
@@ -114,7 +116,9 @@ def mount_admin(app: FastAPI, database: Database) -> Admin:
         authentication_backend=AdminAuth(database, app.state.rate_limiter),
         title="Storefront admin",
         base_url="/admin",
+        middlewares=[Middleware(RelativeRedirects)],
     )
+    app.add_route("/admin", to_admin_index, include_in_schema=False)
     for view in (UserAdmin, ProductAdmin, OrderAdmin, EmailAdmin):
         admin.add_view(view)
     return admin

@@ -102,6 +102,12 @@ async def logout(principal: SessionPrincipal, session: SessionDep) -> None:
     await sessions.end(session, principal.user, principal.session_id)
 
 
+@router.post("/logout-all", status_code=204, responses=problems(401, 403))
+async def logout_all(principal: SessionPrincipal, session: SessionDep) -> None:
+    """End every session of the caller, this one and admin UI logins included: all their tokens stop working."""
+    await sessions.end_all(session, principal.user)
+
+
 @router.post("/password", status_code=204, responses=problems(400, 401, 403, 422, 429))
 async def change_password(
     body: PasswordChange, principal: SessionPrincipal, session: SessionDep, limits: AuthLimitsDep
