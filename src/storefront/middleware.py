@@ -210,12 +210,17 @@ class ProblemCORSMiddleware(CORSMiddleware):
         return problem_response(400, "cors_refused", detail, headers=headers)
 
 
+PROBE_PATHS = frozenset({"/health", "/ready"})
+
+
 class TrustedHostsMiddleware:
     """403 `untrusted_host` for an HTTP or WebSocket request whose `Host` is not
     one of `hosts` (`*.example.com` matches its subdomains).
 
     Links and redirects are built from `Host`; refusing other hosts keeps a
     forged header from pointing them (or a shared cache's copy) at another site.
+    The probes (`/health`, `/ready`) answer any host: orchestrators call them by
+    the pod's address, and their answers name no host.
     """
 
     def __init__(self, app: ASGIApp, hosts: Sequence[str]) -> None:
@@ -224,7 +229,11 @@ class TrustedHostsMiddleware:
         self.suffixes = tuple(host[1:] for host in hosts if host.startswith("*."))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or self._trusted(Headers(scope=scope).get("host", "")):
+        if (
+            scope["type"] not in ("http", "websocket")
+            or scope["path"] in PROBE_PATHS
+            or self._trusted(Headers(scope=scope).get("host", ""))
+        ):
             await self.app(scope, receive, send)
             return
         if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
