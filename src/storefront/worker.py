@@ -22,15 +22,14 @@ import socket
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 
+from storefront import retention
 from storefront.config import Settings
 from storefront.db import Database, utcnow
 from storefront.log import get_logger
-from storefront.models import Email, EmailStatus, Event, StreamTicket
-from storefront.models.session import AuthSession, PasswordResetToken
+from storefront.models import Email, EmailStatus
 from storefront.notifications.mailer import Mailer, build_message, mailer_from_settings
-from storefront.orders.idempotency import purge_expired
 
 log = get_logger("storefront.worker")
 MAX_BACKOFF_SECONDS = 3600.0
@@ -184,24 +183,9 @@ class Worker:
         self._held.clear()
 
     async def maintain(self) -> dict[str, int]:
-        """Prune what has served its purpose: old sent emails and events, dead
-        sessions (their refresh tokens go with them), used tickets and reset
-        tokens, stale idempotency keys."""
-        now = utcnow()
-        cutoff = now - timedelta(days=self.settings.retention_days)
-        statements = {
-            "emails": delete(Email).where(Email.status == EmailStatus.sent, Email.sent_at < cutoff),
-            "events": delete(Event).where(Event.created_at < cutoff),
-            "tickets": delete(StreamTicket).where(StreamTicket.expires_at < now),
-            "sessions": delete(AuthSession).where(or_(AuthSession.expires_at < now, AuthSession.revoked_at < cutoff)),
-            "reset_tokens": delete(PasswordResetToken).where(PasswordResetToken.expires_at < now),
-        }
-        pruned: dict[str, int] = {}
+        """Prune what has served its purpose, by every domain's retention rules."""
         async with self.database.transaction() as session:
-            for name, statement in statements.items():
-                result = await session.execute(statement)
-                pruned[name] = int(result.rowcount or 0)  # type: ignore[attr-defined]
-            pruned["idempotency_keys"] = await purge_expired(session)
+            pruned = await retention.prune(session, self.settings.retention_days)
         log.info("outbox_pruned", **pruned)
         return pruned
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 from httpx import AsyncClient
 from sqlalchemy import func, select, update
 
+from storefront import retention
 from storefront.db import Database, utcnow
 from storefront.models import IdempotencyRecord, Order, Product
-from storefront.orders.idempotency import purge_expired
 from tests.factories import Factory
 
 ORDERS = "/api/v1/orders"
@@ -157,5 +157,5 @@ async def test_expired_keys_are_forgotten_and_purged(client: AsyncClient, factor
 
     async with database.write_session() as session, session.begin():
         await session.execute(update(IdempotencyRecord).values(expires_at=utcnow() - timedelta(seconds=1)))
-        assert await purge_expired(session) == 1
+        assert (await retention.prune(session, database.settings.retention_days))["idempotency_keys"] == 1
     assert await count(database, IdempotencyRecord) == 0

@@ -18,7 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import delete, select, text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth.dependencies import CurrentUser
@@ -137,9 +137,3 @@ async def _idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency | None, Depends(_idempotency, scope="function")]
-
-
-async def purge_expired(session: AsyncSession) -> int:
-    """Delete stored responses older than their 24 hours; how many went."""
-    result = await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.expires_at <= utcnow()))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -1,0 +1,23 @@
+"""Every domain's retention rules, gathered: the worker runs them once an hour."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.auth.retention import RULES as AUTH
+from storefront.db import utcnow
+from storefront.events.retention import RULES as EVENTS
+from storefront.kit.retention import Horizon
+from storefront.notifications.retention import RULES as NOTIFICATIONS
+from storefront.orders.retention import RULES as ORDERS
+
+RULES = (*NOTIFICATIONS, *EVENTS, *AUTH, *ORDERS)
+
+
+async def prune(session: AsyncSession, retention_days: int) -> dict[str, int]:
+    """Apply every rule in `session`; how many rows each removed."""
+    now = utcnow()
+    horizon = Horizon(now=now, cutoff=now - timedelta(days=retention_days))
+    return {rule.name: await rule.apply(session, horizon) for rule in RULES}
