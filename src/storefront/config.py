@@ -61,7 +61,7 @@ class Settings(BaseSettings):
     docs_enabled: bool | None = None
     smtp_url: str | None = None
     mail_from: str = "Storefront <no-reply@storefront.local>"
-    storage_url: str = f"file://{VAR_DIR.resolve()}/uploads"
+    storage_url: str = Field(default_factory=lambda: f"file://{VAR_DIR.resolve()}/uploads")
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
