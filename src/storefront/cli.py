@@ -51,6 +51,7 @@ def serve(
     """Serve the API with uvicorn (uvloop, httptools)."""
     import uvicorn
 
+    from storefront.events.websocket import MAX_MESSAGE_BYTES
     from storefront.server import run
 
     settings = _settings()
@@ -66,11 +67,12 @@ def serve(
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=",".join(settings.forwarded_allow_ips) or None,
         timeout_graceful_shutdown=20,
+        ws_max_size=MAX_MESSAGE_BYTES,  # uvicorn buffers up to 16 MiB a message by default
         access_log=False,
         log_level=settings.log_level.lower(),
     )
     if reload:
-        uvicorn.run(config.app, factory=True, host=host, port=port, reload=True)
+        uvicorn.run(config.app, factory=True, host=host, port=port, reload=True, ws_max_size=MAX_MESSAGE_BYTES)
     else:
         run(config)
 

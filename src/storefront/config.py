@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     stream_max_per_user: int = Field(5, ge=1, le=1000)
     product_cache_seconds: float = Field(30.0, ge=0, le=3600)
     stock_low_threshold: int = Field(5, ge=0, le=1_000_000)
+    # WebSocket limits
+    ws_max_per_address: int = Field(20, ge=1, le=10_000)  # open WebSockets and SSE streams per client address
 
     @field_validator("database_url")
     @classmethod
