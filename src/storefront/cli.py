@@ -51,6 +51,7 @@ def serve(
     """Serve the API with uvicorn (uvloop, httptools)."""
     import uvicorn
 
+    from storefront.events.websocket import MAX_MESSAGE_BYTES
     from storefront.server import StorefrontConfig, run
 
     settings = _settings()
@@ -69,11 +70,12 @@ def serve(
         server_header=False,
         timeout_keep_alive=settings.http_keep_alive_seconds,
         timeout_graceful_shutdown=20,
+        ws_max_size=MAX_MESSAGE_BYTES,  # uvicorn buffers up to 16 MiB a message by default
         access_log=False,
         log_level=settings.log_level.lower(),
     )
     if reload:
-        uvicorn.run(config.app, factory=True, host=host, port=port, reload=True)
+        uvicorn.run(config.app, factory=True, host=host, port=port, reload=True, ws_max_size=MAX_MESSAGE_BYTES)
     else:
         run(config)
 

@@ -103,6 +103,8 @@ class Settings(BaseSettings):
     # Trusted hosts
     # Host names this app answers for (`*.example.com` for its subdomains); empty: any.
     trusted_hosts: Annotated[list[str], NoDecode] = []
+    # WebSocket limits
+    ws_max_per_address: int = Field(20, ge=1, le=10_000)  # open WebSockets and SSE streams per client address
 
     @field_validator("database_url")
     @classmethod

@@ -29,7 +29,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if cache is not None:
         await cache.follow(broker)
     app.state.redis = redis
-    app.state.stream_counter = StreamCounter(settings.stream_max_per_user)
+    app.state.stream_counter = StreamCounter(settings.stream_max_per_user, per_address=settings.ws_max_per_address)
 
     worker: Worker | None = None
     worker_task: asyncio.Task[None] | None = None

@@ -193,7 +193,7 @@ async def test_sse_reconnect_with_last_event_id_gets_exactly_what_was_missed(
 
 async def test_streams_per_user_are_capped(live_server: LiveServer, factory: Factory) -> None:
     buyer = await factory.customer()
-    live_server.app.state.stream_counter.limit = 1
+    live_server.app.state.stream_counter.per_user.limit = 1
     async with websockets.connect(f"{live_server.ws_url}/ws/events", additional_headers=buyer.headers) as ws:
         await ws.send(json.dumps({"type": "ping"}))
         await next_event(ws)

@@ -19,6 +19,8 @@ from storefront.auth.schemas import TokenPair
 from storefront.auth.tokens import issue_access_token
 from storefront.config import Settings
 from storefront.db import utcnow
+from storefront.events.schemas import SessionsEnded
+from storefront.events.service import end_streams
 from storefront.models import AuthSession, RefreshToken, User
 from storefront.users import repository as users
 
@@ -54,6 +56,7 @@ async def rotate(session: AsyncSession, settings: Settings, limits: AuthLimits, 
     if refresh.used_at is not None:
         auth_session.revoked_at = now
         await session.flush()
+        end_streams(session, SessionsEnded(user_id=auth_session.user_id, session_ids=(auth_session.id,)))
         return None
     if refresh.expires_at <= now or auth_session.expires_at <= now:
         return None
@@ -73,6 +76,7 @@ async def end(session: AsyncSession, user: User, session_id: int | None) -> None
     A token minted without a session can only be ended with every other such
     token of the user (their token version moves; real sessions go on).
     """
+    end_streams(session, SessionsEnded(user_id=user.id, session_ids=(session_id,)))
     if session_id is not None:
         await repository.revoke_session(session, session_id)
         return
@@ -86,6 +90,7 @@ async def end_all(session: AsyncSession, user: User, *, keep: int | None = None)
     await repository.revoke_sessions(session, user.id, keep=keep)
     user.token_version += 1
     await session.flush()
+    end_streams(session, SessionsEnded(user_id=user.id, keep=keep))
 
 
 async def _issue(session: AsyncSession, settings: Settings, user: User, auth_session: AuthSession) -> TokenPair:

@@ -1,10 +1,12 @@
-"""Fan-out of committed events to the streams open in this process.
+"""Fan-out of committed events, and of ended login sessions, to the streams open
+in this process.
 
 `LocalBroker` delivers to this process only (the embedded default). With
-`REDIS_URL`, `RedisBroker` publishes on a Redis channel and one subscriber per
+`REDIS_URL`, `RedisBroker` publishes on Redis channels and one subscriber per
 process fans out what arrives, so every worker process and every replica
-delivers every event. A subscriber that cannot keep up is dropped; its client
-reconnects and replays what it missed from the event log.
+delivers every event and closes the streams of every ended session. A
+subscriber that cannot keep up is dropped; its client reconnects and replays
+what it missed from the event log.
 """
 
 from __future__ import annotations
@@ -15,18 +17,25 @@ from collections.abc import AsyncIterator, Iterator
 
 from redis.asyncio import Redis
 
-from storefront.events.schemas import PublishedEvent
+from storefront.events.schemas import PublishedEvent, SessionsEnded
 from storefront.log import get_logger
 
 CHANNEL = "storefront:events"
+SESSIONS_CHANNEL = "storefront:sessions-ended"
 QUEUE_SIZE = 1000
 log = get_logger("storefront.events")
 
 
 class Subscription:
-    def __init__(self) -> None:
+    """One stream's feed; a stream of a user names its login session, so that
+    the session's end can close it."""
+
+    def __init__(self, user_id: int | None = None, session_id: int | None = None) -> None:
+        self.user_id = user_id
+        self.session_id = session_id
         self.queue: asyncio.Queue[PublishedEvent | None] = asyncio.Queue(QUEUE_SIZE)
         self.closed = False
+        self.session_ended = False
 
     def offer(self, event: PublishedEvent | None) -> None:
         try:
@@ -34,10 +43,12 @@ class Subscription:
         except asyncio.QueueFull:
             self.close()
 
-    def close(self) -> None:
-        """End the subscription: the stream's iterator finishes."""
+    def close(self, *, session_ended: bool = False) -> None:
+        """End the subscription: the stream's iterator finishes at once; what is
+        still queued is dropped (a client replays it when it reconnects)."""
         if not self.closed:
             self.closed = True
+            self.session_ended = session_ended
             with contextlib.suppress(asyncio.QueueFull):
                 self.queue.put_nowait(None)
 
@@ -45,7 +56,8 @@ class Subscription:
         return self._events()
 
     async def _events(self) -> AsyncIterator[PublishedEvent]:
-        while (event := await self.queue.get()) is not None:
+        # Checked after each wait: an ended session gets nothing that was still queued.
+        while (event := await self.queue.get()) is not None and not self.closed:
             yield event
 
 
@@ -54,8 +66,8 @@ class LocalBroker:
         self.subscriptions: set[Subscription] = set()
 
     @contextlib.contextmanager
-    def subscribe(self) -> Iterator[Subscription]:
-        subscription = Subscription()
+    def subscribe(self, user_id: int | None = None, session_id: int | None = None) -> Iterator[Subscription]:
+        subscription = Subscription(user_id, session_id)
         self.subscriptions.add(subscription)
         try:
             yield subscription
@@ -70,6 +82,15 @@ class LocalBroker:
         for event in events:
             self.deliver(event)
 
+    def close_sessions(self, ended: SessionsEnded) -> None:
+        """Close this process's streams of the ended sessions."""
+        for subscription in list(self.subscriptions):
+            if subscription.user_id is not None and ended.ends(subscription.user_id, subscription.session_id):
+                subscription.close(session_ended=True)
+
+    async def end_sessions(self, ended: SessionsEnded) -> None:
+        self.close_sessions(ended)
+
     @property
     def open_streams(self) -> int:
         return len(self.subscriptions)
@@ -79,6 +100,9 @@ class LocalBroker:
 
     async def close(self) -> None:
         """Shutdown: end every open stream (their sockets close with 1001)."""
+        self.close_all()
+
+    def close_all(self) -> None:
         for subscription in list(self.subscriptions):
             subscription.close()
 
@@ -94,6 +118,11 @@ class RedisBroker(LocalBroker):
         for event in events:
             await self.redis.publish(CHANNEL, event.model_dump_json())
 
+    async def end_sessions(self, ended: SessionsEnded) -> None:
+        # Here at once (Redis may be down); every other process through Redis.
+        self.close_sessions(ended)
+        await self.redis.publish(SESSIONS_CHANNEL, ended.model_dump_json())
+
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen(), name="storefront-event-listener")
         await asyncio.wait_for(self._ready.wait(), timeout=10)
@@ -102,17 +131,28 @@ class RedisBroker(LocalBroker):
         while True:
             try:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(CHANNEL)
+                    await pubsub.subscribe(CHANNEL, SESSIONS_CHANNEL)
                     self._ready.set()
                     async for message in pubsub.listen():
                         if message["type"] == "message":
-                            self.deliver(PublishedEvent.model_validate_json(message["data"]))
+                            self._dispatch(message["channel"], message["data"])
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # Redis went away: retry; clients replay what they missed
+            except Exception as exc:  # Redis went away: retry
                 log.warning("event_listener_reconnecting", error=type(exc).__name__)
+                # Events and ended sessions may have been missed meanwhile: every
+                # stream ends, and its client reconnects (authenticating again)
+                # and replays what it missed.
+                self.close_all()
                 self._ready.set()
                 await asyncio.sleep(1)
+
+    def _dispatch(self, channel: bytes | str, data: bytes | str) -> None:
+        name = channel.decode() if isinstance(channel, bytes) else channel
+        if name == SESSIONS_CHANNEL:
+            self.close_sessions(SessionsEnded.model_validate_json(data))
+        else:
+            self.deliver(PublishedEvent.model_validate_json(data))
 
     async def close(self) -> None:
         await super().close()

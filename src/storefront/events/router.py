@@ -2,22 +2,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, WebSocketDisconnect, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
+from starlette.websockets import WebSocketDisconnected
 
-from storefront.auth.dependencies import CurrentUser
+from storefront.auth.dependencies import SessionPrincipal
 from storefront.db import Database, SessionDep, utcnow
 from storefront.errors import InvalidToken, NotAuthenticated
 from storefront.events import service
 from storefront.events.schemas import EventRead, TicketRead
-from storefront.events.stream import StreamCounter, events_for, stream_user
+from storefront.events.stream import (
+    Listener,
+    SessionEnded,
+    StreamCounter,
+    TooManyStreams,
+    client_address,
+    events_for,
+    stream_listener,
+)
+from storefront.events.websocket import CloseSocket, close, parse_json, receive_text
 from storefront.kit.openapi import problems
 from storefront.kit.routing import api_router
-from storefront.models import User
 
 router = api_router("/events", tags=["events"])
 ws_router = APIRouter(tags=["events"])
@@ -25,28 +33,30 @@ ws_router = APIRouter(tags=["events"])
 Since = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Replay events after this id first.")]
 
 
-async def _stream_listener(request: Request) -> User:
-    user = await stream_user(request)
-    if user is None:
+async def _stream_listener(request: Request) -> Listener:
+    listener = await stream_listener(request)
+    if listener is None:
         sent = "authorization" in request.headers or "ticket" in request.query_params
         raise InvalidToken("The token or ticket is invalid, expired or used.") if sent else NotAuthenticated()
-    return user
+    return listener
 
 
-async def _stream_slot(user: Annotated[User, Depends(_stream_listener)], request: Request) -> AsyncIterator[User]:
-    """The listener, holding one of their stream slots until the response ends (429 when none is free)."""
+async def _stream_slot(
+    listener: Annotated[Listener, Depends(_stream_listener)], request: Request
+) -> AsyncIterator[Listener]:
+    """The listener, holding a slot of their address and one of theirs until the response ends (429 if none)."""
     counter: StreamCounter = request.app.state.stream_counter
-    with counter.hold(user.id):
-        yield user
+    with counter.per_address.hold(client_address(request)), counter.per_user.hold(listener.user.id):
+        yield listener
 
 
-StreamListener = Annotated[User, Depends(_stream_slot, scope="request")]
+StreamListener = Annotated[Listener, Depends(_stream_slot, scope="request")]
 
 
-@router.post("/ticket", status_code=201, response_model=TicketRead, responses=problems(401))
-async def create_ticket(user: CurrentUser, session: SessionDep) -> TicketRead:
-    """A single-use ticket (valid 60 s) to open a stream without putting a token in a URL."""
-    ticket, lifetime = await service.issue_ticket(session, user)
+@router.post("/ticket", status_code=201, response_model=TicketRead, responses=problems(401, 403))
+async def create_ticket(principal: SessionPrincipal, session: SessionDep) -> TicketRead:
+    """A single-use ticket (valid 60 s) of this login session, to open a stream without a token in the URL."""
+    ticket, lifetime = await service.issue_ticket(session, principal.user, principal.session_id)
     return TicketRead(ticket=ticket, expires_in=lifetime)
 
 
@@ -56,71 +66,84 @@ async def create_ticket(user: CurrentUser, session: SessionDep) -> TicketRead:
     responses={200: {"model": EventRead, "description": "A text/event-stream of events."}, **problems(401, 429)},
 )
 async def stream_events(
-    user: StreamListener,
+    listener: StreamListener,
     request: Request,
     since: Since = None,
     last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: `id:` is the event id; `Last-Event-ID` replays what was missed."""
     database: Database = request.app.state.database
-    async for event in events_for(database, user, last_event_id if last_event_id is not None else since):
-        yield ServerSentEvent(raw_data=event.model_dump_json(), id=str(event.id), event=event.type)
+    with contextlib.suppress(SessionEnded):  # the stream ends with its login session
+        async for event in events_for(database, listener, last_event_id if last_event_id is not None else since):
+            yield ServerSentEvent(raw_data=event.model_dump_json(), id=str(event.id), event=event.type)
+
+
+@contextlib.asynccontextmanager
+async def _guarded(websocket: WebSocket) -> AsyncIterator[StreamCounter]:
+    """An accepted socket holding one of its address's slots; a refusal becomes its close code."""
+    # Accepted before any refusal: a close code reaches the client only on an
+    # open socket (a refused handshake is a bare HTTP 403 to browsers).
+    await websocket.accept()
+    counter: StreamCounter = websocket.app.state.stream_counter
+    try:
+        with counter.per_address.hold(client_address(websocket)):
+            yield counter
+    except TooManyStreams as refused:
+        await close(websocket, status.WS_1013_TRY_AGAIN_LATER, refused.detail)
+    except CloseSocket as closing:
+        await close(websocket, closing.code, closing.reason)
+    except WebSocketDisconnect:
+        pass  # the client left
 
 
 @ws_router.websocket("/ws/echo")
 async def echo(websocket: WebSocket) -> None:
     """Each text message comes back with the server's time."""
-    await websocket.accept()
-    with contextlib.suppress(WebSocketDisconnect):
+    async with _guarded(websocket):
         while True:
-            text = await websocket.receive_text()
+            text = await receive_text(websocket)
             await websocket.send_json({"echo": text, "server_time": utcnow().isoformat()})
 
 
 @ws_router.websocket("/ws/events")
 async def websocket_events(websocket: WebSocket, since: Since = None) -> None:
     """Pushes events as JSON; `?since=` replays missed ones; `{"type":"ping"}` gets a pong."""
-    # Accepted before any refusal: a close code reaches the client only on an
-    # open socket (a refused handshake is a bare HTTP 403 to browsers).
-    await websocket.accept()
-    user = await stream_user(websocket)
-    if user is None:
-        await websocket.close(code=status.WS_1008_POLICY_VIOLATION, reason="invalid credentials")
-        return
-    counter: StreamCounter = websocket.app.state.stream_counter
-    if not counter.acquire(user.id):
-        await websocket.close(code=status.WS_1013_TRY_AGAIN_LATER, reason="too many streams")
-        return
-    try:
-        await _pump(websocket, websocket.app.state.database, user, since)
-    finally:
-        counter.release(user.id)
+    async with _guarded(websocket) as counter:
+        listener = await stream_listener(websocket)
+        if listener is None:
+            raise CloseSocket(status.WS_1008_POLICY_VIOLATION, "invalid credentials")
+        with counter.per_user.hold(listener.user.id):
+            await _pump(websocket, websocket.app.state.database, listener, since)
 
 
-async def _pump(websocket: WebSocket, database: Database, user: User, since: int | None) -> None:
-    """Send events until the client leaves or the server shuts down (close 1001)."""
+async def _pump(websocket: WebSocket, database: Database, listener: Listener, since: int | None) -> None:
+    """Send events and answer pings until the client leaves, its session ends
+    (close 1008), the server shuts down (1001) or a message is refused."""
 
     async def send_events() -> None:
-        async for event in events_for(database, user, since):
-            await websocket.send_text(event.model_dump_json())
+        try:
+            async for event in events_for(database, listener, since):
+                await websocket.send_text(event.model_dump_json())
+        except SessionEnded:
+            raise CloseSocket(status.WS_1008_POLICY_VIOLATION, "session ended") from None
         # The broker ended the stream: the server is shutting down.
-        await websocket.close(code=status.WS_1001_GOING_AWAY)
+        raise CloseSocket(status.WS_1001_GOING_AWAY, "server shutting down")
 
     async def answer_pings() -> None:
         while True:
-            message = await websocket.receive_text()
-            with contextlib.suppress(ValueError):
-                payload = json.loads(message)
-                if isinstance(payload, dict) and payload.get("type") == "ping":
-                    await websocket.send_json({"type": "pong"})
+            payload = parse_json(await receive_text(websocket))
+            if isinstance(payload, dict) and payload.get("type") == "ping":
+                await websocket.send_json({"type": "pong"})
 
-    sender = asyncio.create_task(send_events())
-    receiver = asyncio.create_task(answer_pings())
+    tasks = [asyncio.create_task(send_events()), asyncio.create_task(answer_pings())]
     try:
-        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        for task in (sender, receiver):
+        for task in tasks:
             task.cancel()
-        for task in (sender, receiver):
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await task
+        await asyncio.gather(*tasks, return_exceptions=True)
+    # The one that finished says how the socket closes; a client that left needs no close.
+    for task in done:
+        error = task.exception()
+        if error is not None and not isinstance(error, WebSocketDisconnect | WebSocketDisconnected):
+            raise error

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from storefront.kit.schemas import ReadModel
 from storefront.models import Audience
@@ -29,3 +29,26 @@ class PublishedEvent(EventRead):
 class TicketRead(BaseModel):
     ticket: str
     expires_in: int
+
+
+class SessionsEnded(BaseModel):
+    """Login sessions of one user that ended (logout, password change, deactivation):
+    the streams they opened close, in every process.
+
+    `session_ids` None means every session of the user but `keep`; a None among
+    `session_ids` stands for the tokens minted without a session.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    user_id: int
+    session_ids: tuple[int | None, ...] | None = None
+    keep: int | None = None
+
+    def ends(self, user_id: int, session_id: int | None) -> bool:
+        """Whether a stream of `user_id` in `session_id` must close."""
+        if user_id != self.user_id:
+            return False
+        if self.session_ids is None:
+            return session_id is None or session_id != self.keep
+        return session_id in self.session_ids

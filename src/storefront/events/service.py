@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.auth import repository as auth_repository
 from storefront.auth.dependencies import is_staff
-from storefront.db import after_commit, utcnow
-from storefront.events.schemas import PublishedEvent
+from storefront.db import Database, after_commit, utcnow
+from storefront.events.broker import LocalBroker
+from storefront.events.schemas import PublishedEvent, SessionsEnded
 from storefront.models import Audience, Event, StreamTicket, User
 
 TICKET_SECONDS = 60
@@ -59,27 +61,44 @@ async def missed(session: AsyncSession, user: User, since: int) -> list[Publishe
     return [PublishedEvent.model_validate(event) for event in await session.scalars(query)]
 
 
-async def issue_ticket(session: AsyncSession, user: User) -> tuple[str, int]:
+async def issue_ticket(session: AsyncSession, user: User, session_id: int | None) -> tuple[str, int]:
+    """A ticket of `user`'s login session `session_id`: the stream it opens ends with that session."""
     ticket = secrets.token_urlsafe(32)
-    session.add(
-        StreamTicket(
-            ticket_hash=_hash(ticket), user_id=user.id, expires_at=utcnow() + timedelta(seconds=TICKET_SECONDS)
-        )
-    )
+    expires_at = utcnow() + timedelta(seconds=TICKET_SECONDS)
+    session.add(StreamTicket(ticket_hash=_hash(ticket), user_id=user.id, session_id=session_id, expires_at=expires_at))
     await session.flush()
     return ticket, TICKET_SECONDS
 
 
-async def redeem_ticket(session: AsyncSession, ticket: str) -> int | None:
-    """The user id of a valid, unused ticket, which is used up; else None."""
+async def redeem_ticket(session: AsyncSession, ticket: str) -> tuple[int, int | None] | None:
+    """The user and session ids of a valid, unused ticket, which is used up; else None."""
     now = utcnow()
     result = await session.execute(
         update(StreamTicket)
         .where(StreamTicket.ticket_hash == _hash(ticket), StreamTicket.used_at.is_(None), StreamTicket.expires_at > now)
         .values(used_at=now)
-        .returning(StreamTicket.user_id)
+        .returning(StreamTicket.user_id, StreamTicket.session_id)
     )
-    return result.scalar_one_or_none()
+    row = result.first()
+    return None if row is None else (row[0], row[1])
+
+
+async def stream_owner(session: AsyncSession, user_id: int, session_id: int | None) -> User | None:
+    """The user, if active and `session_id` (when there is one) is still one of their live sessions."""
+    if session_id is not None:
+        user = await auth_repository.user_of_session(session, user_id, session_id)
+    else:
+        user = await session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def end_streams(session: AsyncSession, ended: SessionsEnded) -> None:
+    """Close the streams of these ended sessions, in every process, once the transaction commits."""
+    database: Database | None = session.info.get("database")
+    broker: LocalBroker | None = database.broker if database is not None else None
+    # No broker, no streams: the Database is used outside the app (CLI tasks, service tests).
+    if broker is not None:
+        after_commit(session, lambda: broker.end_sessions(ended))
 
 
 def _hash(ticket: str) -> str:

@@ -1,14 +1,18 @@
-"""What WebSocket and SSE streams share: who is listening, and what they get.
+"""What WebSocket and SSE streams share: who is listening, how many may, and
+what they get.
 
 A stream never holds a database session open: authentication and replay use
-short sessions, and live events arrive through the broker.
+short sessions, and live events arrive through the broker. A stream belongs to
+the login session it was opened with and ends when that session does.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Hashable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from starlette.requests import HTTPConnection
 
@@ -21,6 +25,8 @@ from storefront.events.broker import LocalBroker
 from storefront.events.schemas import EventRead
 from storefront.models import User
 
+K = TypeVar("K", bound=Hashable)
+
 
 class TooManyStreams(AppError):
     status_code = 429
@@ -30,8 +36,23 @@ class TooManyStreams(AppError):
         return "Too many open event streams for this account; close one first."
 
 
-async def stream_user(connection: HTTPConnection) -> User | None:
-    """The user behind a bearer header or a single-use `?ticket=`, or None."""
+class SessionEnded(Exception):
+    """The login session behind a stream ended (logout, password change, deactivation)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Listener:
+    """Who a stream is for, and the login session it belongs to (None: a token minted without one)."""
+
+    user: User
+    session_id: int | None
+
+
+async def stream_listener(connection: HTTPConnection) -> Listener | None:
+    """The listener behind a bearer header or a single-use `?ticket=`, or None.
+
+    API keys open no stream: a stream must end with a session.
+    """
     database: Database = connection.app.state.database
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
@@ -41,62 +62,93 @@ async def stream_user(connection: HTTPConnection) -> User | None:
             return None
         async with database.read_session() as session:
             # The same check as every API request: a logged-out session cannot open a stream.
-            return await user_for_access_token(session, claims)
+            user = await user_for_access_token(session, claims)
+        return Listener(user, claims.session_id) if user is not None else None
     ticket = connection.query_params.get("ticket")
     if ticket:
         async with database.transaction() as session:
-            user_id = await service.redeem_ticket(session, ticket)
-            user = await session.get(User, user_id) if user_id is not None else None
-        return user if user is not None and user.is_active else None
+            redeemed = await service.redeem_ticket(session, ticket)
+            if redeemed is None:
+                return None
+            user_id, session_id = redeemed
+            user = await service.stream_owner(session, user_id, session_id)
+        return Listener(user, session_id) if user is not None else None
     return None
 
 
-class StreamCounter:
-    """Open streams per user in this process, capped."""
+def client_address(connection: HTTPConnection) -> str:
+    """The client's address (the proxy's forwarded one when the proxy is trusted)."""
+    return connection.client.host if connection.client is not None else "unknown"
 
-    def __init__(self, limit: int) -> None:
+
+class Slots(Generic[K]):
+    """Open connections per key (a user, an address) in this process, capped."""
+
+    def __init__(self, limit: int, detail: str | None = None) -> None:
         self.limit = limit
-        self.open: Counter[int] = Counter()
+        self.detail = detail
+        self.open: Counter[K] = Counter()
 
-    def acquire(self, user_id: int) -> bool:
-        if self.open[user_id] >= self.limit:
+    def acquire(self, key: K) -> bool:
+        if self.open[key] >= self.limit:
             return False
-        self.open[user_id] += 1
+        self.open[key] += 1
         return True
 
-    def release(self, user_id: int) -> None:
-        self.open[user_id] -= 1
-        if self.open[user_id] <= 0:
-            del self.open[user_id]
+    def release(self, key: K) -> None:
+        self.open[key] -= 1
+        if self.open[key] <= 0:
+            del self.open[key]
 
     @contextlib.contextmanager
-    def hold(self, user_id: int) -> Iterator[None]:
-        if not self.acquire(user_id):
-            raise TooManyStreams()
+    def hold(self, key: K) -> Iterator[None]:
+        """One slot for the block; TooManyStreams when none is free."""
+        if not self.acquire(key):
+            raise TooManyStreams(self.detail)
         try:
             yield
         finally:
-            self.release(user_id)
+            self.release(key)
 
     @property
     def total(self) -> int:
         return sum(self.open.values())
 
 
-async def events_for(database: Database, user: User, since: int | None) -> AsyncIterator[EventRead]:
-    """Missed events after `since` (from the log), then live ones, as `user` may see them.
+class StreamCounter:
+    """The caps of this process: event streams per user, WebSockets and streams per client address."""
+
+    def __init__(self, per_user: int, *, per_address: int) -> None:
+        self.per_user = Slots[int](per_user)
+        self.per_address = Slots[str](per_address, "Too many open connections from this address; close one first.")
+
+    @property
+    def total(self) -> int:
+        """Open event streams."""
+        return self.per_user.total
+
+
+async def events_for(database: Database, listener: Listener, since: int | None) -> AsyncIterator[EventRead]:
+    """Missed events after `since` (from the log), then live ones, as the listener may see them.
 
     The subscription starts before the replay query, so an event committed in
-    between is seen once (duplicates are skipped by id).
+    between is seen once (duplicates are skipped by id), and before the session
+    is checked once more, so a logout committed since the stream authenticated
+    is not missed. Raises SessionEnded when the listener's session ends.
     """
     broker: LocalBroker = database.broker
-    with broker.subscribe() as subscription:
+    user = listener.user
+    with broker.subscribe(user.id, listener.session_id) as subscription:
         replayed: set[int] = set()
-        if since is not None:
-            async with database.read_session() as session:
-                for event in await service.missed(session, user, since):
-                    replayed.add(event.id)
-                    yield event.public()
+        async with database.read_session() as session:
+            if await service.stream_owner(session, user.id, listener.session_id) is None:
+                raise SessionEnded()
+            missed = await service.missed(session, user, since) if since is not None else []
+        for event in missed:
+            replayed.add(event.id)
+            yield event.public()
         async for event in subscription:
             if event.id not in replayed and service.may_see(user, event):
                 yield event.public()
+        if subscription.session_ended:
+            raise SessionEnded()

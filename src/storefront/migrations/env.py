@@ -46,10 +46,12 @@ def _run_sync(connection: Connection) -> None:
 
 async def run_migrations_online() -> None:
     engine = create_async_engine(_url())
-    async with engine.connect() as connection:
-        await connection.run_sync(_run_sync)
-        await connection.commit()
-    await engine.dispose()
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run_sync)
+            await connection.commit()
+    finally:
+        await engine.dispose()  # also when a migration fails: no connection left behind
 
 
 if context.is_offline_mode():
