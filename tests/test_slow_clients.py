@@ -4,9 +4,12 @@ the server does not name itself."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -18,7 +21,7 @@ HEADER_TIMEOUT = 1.0
 
 
 @pytest.fixture
-def server(processes: Processes) -> int:  # noqa: F811
+def server(processes: Processes) -> Iterator[int]:  # noqa: F811
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [STOREFRONT, "serve", "--port", str(port), "--workers", "2"],
@@ -26,8 +29,16 @@ def server(processes: Processes) -> int:  # noqa: F811
         cwd=processes.cwd,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its worker processes share its group, and go with it
     )
-    processes.running.append(process)
+    try:
+        yield _ready(process, port)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+
+
+def _ready(process: subprocess.Popen[bytes], port: int) -> int:
     deadline = time.monotonic() + 30
     while True:
         assert process.poll() is None, "server exited at start"
