@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from storefront import __version__
 from storefront.admin.views import mount_admin
 from storefront.auth.limits import DEFAULT as DEFAULT_LIMIT
-from storefront.auth.limits import create_rate_limiter, default_rate_limit
+from storefront.auth.limits import GeneralLimitMiddleware, create_rate_limiter
 from storefront.auth.router import router as auth_router
 from storefront.catalog.cache import ProductCache
 from storefront.catalog.fastpath import CachedProductReads
@@ -71,11 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.storage = storage_from_settings(settings)
     app.state.rate_limiter = create_rate_limiter(settings)
 
-    # The general limit is a dependency only when it is configured: every
-    # dependency costs every request its resolution.
-    general = [Depends(default_rate_limit)] if app.state.rate_limiter.has(DEFAULT_LIMIT) else []
     for router in (auth_router, users_router, catalog_router, orders_router, notifications_router, events_router):
-        app.include_router(router, responses=problems(415), dependencies=general)
+        app.include_router(router, responses=problems(415))
     app.include_router(ops_router)
     app.include_router(ws_router)
     mount_admin(app, database)
@@ -87,6 +84,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: the request context wraps everything, errors included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
     app.add_middleware(CachedProductReads, cache=database.product_cache)
+    if app.state.rate_limiter.has(DEFAULT_LIMIT):
+        # Outside the cached product reads: nothing answers before the limit is counted.
+        app.add_middleware(GeneralLimitMiddleware, limiter=app.state.rate_limiter, settings=settings)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     if settings.cors_origins:
         app.add_middleware(

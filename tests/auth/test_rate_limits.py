@@ -239,3 +239,19 @@ async def test_an_unreachable_limit_store_lets_requests_through(settings: Settin
             for _ in range(3)
         ]
     assert statuses == [401, 401, 401]
+
+
+async def test_the_general_limit_also_counts_cached_product_reads(
+    limited_client: ClientMaker, factory: Factory
+) -> None:
+    product = await factory.product()
+    client = await limited_client(rate_limit_default="3/minute")
+
+    # The first read fills the product cache; the next two are answered from it.
+    answers = [(await client.get(f"/api/v1/products/{product.id}")).status_code for _ in range(3)]
+    limited = await client.get(f"/api/v1/products/{product.id}")
+    listed = await client.get("/api/v1/products")
+
+    assert answers == [200] * 3
+    assert_limited(limited, "default")
+    assert_limited(listed, "default")

@@ -11,12 +11,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from limits import parse
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storefront.auth.tokens import read_access_token
-from storefront.config import Settings, SettingsDep
-from storefront.errors import RateLimited
+from storefront.config import Settings
+from storefront.errors import RateLimited, problem_response
 from storefront.kit.identity import identity_key
 from storefront.kit.ratelimit import Policy, RateLimiter, Reservation
+from storefront.kit.routing import API_PREFIX
 
 LOGIN_ACCOUNT = "login-account"
 LOGIN_ADDRESS = "login-address"
@@ -108,16 +111,34 @@ async def _auth_limits(request: Request, limiter: RateLimiterDep) -> AuthLimits:
 AuthLimitsDep = Annotated[AuthLimits, Depends(_auth_limits)]
 
 
-async def default_rate_limit(request: Request, limiter: RateLimiterDep, settings: SettingsDep) -> None:
-    """The general limit (`RATE_LIMIT_DEFAULT`): per user for a signed access token, else per address.
+class GeneralLimitMiddleware:
+    """The general limit (`RATE_LIMIT_DEFAULT`) on every `/api/v1` request, as pure ASGI.
 
-    Only the signature is checked here, never the database: a request over the
-    limit costs no query. Requests with an API key count toward their address.
+    It runs outside everything that answers requests, the cached product reads
+    included, so no path can skip it. Per user for a validly signed bearer
+    token (only the signature is checked, never the database: a request over
+    the limit costs no query), else per client address; requests with an API
+    key count toward their address. Over the limit: 429 problem+json.
     """
-    if not limiter.has(DEFAULT):
-        return
-    identity = f"address:{client_address(request)}"
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token and (claims := read_access_token(settings, token)) is not None:
-        identity = f"user:{claims.user_id}"
-    await limiter.take(DEFAULT, DEFAULT, identity)
+
+    def __init__(self, app: ASGIApp, limiter: RateLimiter, settings: Settings) -> None:
+        self.app = app
+        self.limiter = limiter
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
+            try:
+                await self.limiter.take(DEFAULT, DEFAULT, self._identity(scope))
+            except RateLimited as refused:
+                response = problem_response(refused.status_code, refused.code, refused.detail, headers=refused.headers)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _identity(self, scope: Scope) -> str:
+        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token and (claims := read_access_token(self.settings, token)) is not None:
+            return f"user:{claims.user_id}"
+        client = scope.get("client")
+        return f"address:{client[0] if client else 'unknown'}"
