@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from storefront.kit.context import request_id_var
+from storefront.request_context import request_id_var
 
 PROBLEM_JSON = "application/problem+json"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 
-from storefront.kit.context import request_id_var, user_id_var
+from storefront.request_context import request_id_var, user_id_var
 from storefront.tracing import add_trace_id
 
 _SECRET_KEYS = frozenset({"password", "token", "access_token", "refresh_token", "authorization", "secret", "key"})

@@ -16,8 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from storefront import metrics
 from storefront.errors import internal_error_response, problem_response
-from storefront.kit.context import request_id_var, user_id_var
 from storefront.log import get_logger
+from storefront.request_context import request_id_var, user_id_var
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 access_log = get_logger("storefront.access")

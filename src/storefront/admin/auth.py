@@ -15,7 +15,7 @@ from storefront.auth.limits import AuthLimits, client_address
 from storefront.db import Database
 from storefront.errors import InvalidCredentials, RateLimited
 from storefront.kit.ratelimit import RateLimiter
-from storefront.models import Role, User
+from storefront.models import User
 
 SESSION_KEY = "storefront_admin"
 
@@ -45,7 +45,7 @@ class AdminAuth(AuthenticationBackend):
             return False
         async with self.database.transaction() as session:
             user = await session.get(User, verified.user_id)
-            if user is None or user.role != Role.admin:
+            if user is None or not user.is_admin:
                 return False
             started = await sessions.start(session, user, user_agent=request.headers.get("user-agent"))
         request.session[SESSION_KEY] = {"user_id": user.id, "session_id": started.id}

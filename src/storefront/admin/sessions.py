@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import repository
 from storefront.db import utcnow
-from storefront.models import AuthSession, Role, User
+from storefront.models import AuthSession, User
 
 LIFETIME = timedelta(hours=8)
 # Tells a person reading `auth_sessions` which rows are admin logins; no code trusts it.
@@ -39,7 +39,7 @@ async def start(session: AsyncSession, user: User, *, user_agent: str | None) ->
 async def live_admin(session: AsyncSession, user_id: int, session_id: int) -> User | None:
     """The user, if the session is live and they are still an active admin."""
     user = await repository.user_of_session(session, user_id, session_id)
-    return user if user is not None and user.is_active and user.role == Role.admin else None
+    return user if user is not None and user.is_active and user.is_admin else None
 
 
 async def end(session: AsyncSession, session_id: int) -> None:

@@ -24,8 +24,8 @@ from storefront.auth.tokens import AccessClaims, read_access_token
 from storefront.config import SettingsDep
 from storefront.db import Database, SessionDep, utcnow
 from storefront.errors import Forbidden, InvalidToken, NotAuthenticated
-from storefront.kit.context import user_id_var
-from storefront.models import ApiKey, Role, User
+from storefront.models import ApiKey, User
+from storefront.request_context import user_id_var
 
 log = logging.getLogger("storefront.auth")
 
@@ -128,13 +128,13 @@ async def _current_user(principal: Annotated[Principal, Depends(_current_princip
 
 
 async def _staff_user(user: Annotated[User, Depends(_current_user)]) -> User:
-    if user.role not in (Role.staff, Role.admin):
+    if not user.is_staff:
         raise Forbidden("This needs the staff or admin role.")
     return user
 
 
 async def _admin_user(user: Annotated[User, Depends(_current_user)]) -> User:
-    if user.role != Role.admin:
+    if not user.is_admin:
         raise Forbidden("This needs the admin role.")
     return user
 
@@ -158,7 +158,3 @@ async def _managed_api_key(key_id: ApiKeyId, session: SessionDep, user: CurrentU
 
 
 ManagedApiKey = Annotated[ApiKey, Depends(_managed_api_key)]
-
-
-def is_staff(user: User | None) -> bool:
-    return user is not None and user.role in (Role.staff, Role.admin)

@@ -8,7 +8,7 @@ from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.db import utcnow
-from storefront.models import ApiKey, AuthSession, PasswordResetToken, RefreshToken, Role, User
+from storefront.models import ApiKey, AuthSession, PasswordResetToken, RefreshToken, User
 
 # Built once: these run on every authenticated request, and a prebuilt
 # statement with bound parameters skips rebuilding it each time (~50 us).
@@ -103,7 +103,7 @@ def api_keys_of(user: User) -> Select[ApiKey]:
 async def visible_api_key(session: AsyncSession, actor: User, key_id: int) -> ApiKey | None:
     """A live key the actor may manage: their own, or anyone's for an admin."""
     query = select(ApiKey).where(ApiKey.id == key_id, ApiKey.revoked_at.is_(None))
-    if actor.role != Role.admin:
+    if not actor.is_admin:
         query = query.where(ApiKey.user_id == actor.id)
     return (await session.scalars(query.with_for_update())).first()
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from storefront.auth.dependencies import OptionalUser, is_staff
+from storefront.auth.dependencies import OptionalUser
 from storefront.catalog import repository
 from storefront.catalog.errors import ProductNotFound
 from storefront.db import SessionDep
@@ -17,7 +17,7 @@ ProductId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The product's i
 
 async def _visible_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:
     """The product if the caller may see it; archived ones only for staff. Else 404."""
-    product = await repository.get_visible(session, product_id, include_archived=is_staff(user))
+    product = await repository.get_visible(session, product_id, include_archived=user is not None and user.is_staff)
     if product is None:
         raise ProductNotFound()
     return product
@@ -25,7 +25,9 @@ async def _visible_product(product_id: ProductId, session: SessionDep, user: Opt
 
 async def _writable_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:
     """As `VisibleProduct`, with its row locked for this request's write."""
-    product = await repository.get_visible(session, product_id, include_archived=is_staff(user), for_update=True)
+    product = await repository.get_visible(
+        session, product_id, include_archived=user is not None and user.is_staff, for_update=True
+    )
     if product is None:
         raise ProductNotFound()
     return product

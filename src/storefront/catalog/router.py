@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
-from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser, is_staff
+from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser
 from storefront.catalog import export, images, repository, service
 from storefront.catalog.cache import ProductCache
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
@@ -49,7 +49,7 @@ async def list_products(
 ) -> list[Product]:
     """Browse the catalog with filters, text search, sorting and paging."""
     query = repository.search(
-        repository.visible(include_archived=is_staff(user)),
+        repository.visible(include_archived=user is not None and user.is_staff),
         category=category,
         in_stock=in_stock,
         min_price=min_price,
@@ -75,7 +75,7 @@ async def read_product(product_id: ProductId, user: OptionalUser, session: Sessi
     """One product; answers 304 when `If-None-Match` still matches."""
     # The cache comes straight off the app, not as one more dependency: this is the hot read.
     cache: ProductCache = request.app.state.database.product_cache
-    cached = await service.read_serialised(session, cache, product_id, staff=is_staff(user))
+    cached = await service.read_serialised(session, cache, product_id, staff=user is not None and user.is_staff)
     etag = cached.etag
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})

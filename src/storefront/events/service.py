@@ -11,7 +11,6 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import repository as auth_repository
-from storefront.auth.dependencies import is_staff
 from storefront.db import Database, after_commit, utcnow
 from storefront.events.broker import LocalBroker
 from storefront.events.schemas import PublishedEvent, SessionsEnded
@@ -46,7 +45,7 @@ def may_see(user: User, event: PublishedEvent) -> bool:
     """Customers see public events and their own; staff and admins see all (but internal ones)."""
     if event.audience == Audience.internal:
         return False
-    if is_staff(user):
+    if user.is_staff:
         return True
     return event.audience == Audience.public or (event.audience == Audience.owner and event.user_id == user.id)
 
@@ -54,7 +53,7 @@ def may_see(user: User, event: PublishedEvent) -> bool:
 async def missed(session: AsyncSession, user: User, since: int) -> list[PublishedEvent]:
     """Events after `since` that `user` may see, oldest first (at most REPLAY_LIMIT)."""
     query = select(Event).where(Event.id > since).order_by(Event.id).limit(REPLAY_LIMIT)
-    if not is_staff(user):
+    if not user.is_staff:
         query = query.where(
             or_(Event.audience == Audience.public, (Event.audience == Audience.owner) & (Event.user_id == user.id))
         )

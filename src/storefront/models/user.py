@@ -33,6 +33,16 @@ class User(Base):
 
     __mapper_args__ = {"version_id_col": version}
 
+    # The role rules, in one place: every permission check asks these.
+    @property
+    def is_staff(self) -> bool:
+        """Staff or admin: runs the catalog and fulfilment, sees every order and event."""
+        return self.role in (Role.staff, Role.admin)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.admin
+
 
 # Usernames are unique regardless of case: "Alice" and "alice" are one person.
 Index("uq_users_username_lower", func.lower(User.username), unique=True)

@@ -8,7 +8,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storefront.auth.dependencies import is_staff
 from storefront.catalog import repository as catalog
 from storefront.models import Order, OrderStatus, Product, User
 
@@ -16,7 +15,7 @@ from storefront.models import Order, OrderStatus, Product, User
 def visible_to(user: User) -> Select[Order]:
     """Orders `user` may see: staff and admins all, customers their own."""
     query = select(Order).options(selectinload(Order.items))
-    return query if is_staff(user) else query.where(Order.user_id == user.id)
+    return query if user.is_staff else query.where(Order.user_id == user.id)
 
 
 async def get_visible(session: AsyncSession, user: User, order_id: int, *, for_update: bool = False) -> Order | None:

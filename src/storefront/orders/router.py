@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from storefront.auth.dependencies import CurrentUser, StaffUser, is_staff
+from storefront.auth.dependencies import CurrentUser, StaffUser
 from storefront.config import SettingsDep
 from storefront.db import SessionDep
 from storefront.kit.etag import make_etag, require_match, unless_modified
@@ -65,7 +65,7 @@ async def list_orders(
 ) -> list[Order]:
     """Orders: a customer's own; staff and admins see all and may filter by user."""
     query = repository.search(
-        repository.visible_to(user), user_id=user_id if is_staff(user) else None, status=status
+        repository.visible_to(user), user_id=user_id if user.is_staff else None, status=status
     ).order_by(*order_by(SORTABLE[sort.field], sort, Order.id))
     orders, total = await fetch_page(session, query, page)
     set_page_headers(request, response, page, total)

@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.auth.dependencies import is_staff
 from storefront.catalog import notify as catalog_notify
 from storefront.catalog.errors import InsufficientStock
 from storefront.models import Order, OrderItem, OrderStatus, User
@@ -65,7 +64,7 @@ async def place(
 
 
 def may_cancel(actor: User, order: Order) -> bool:
-    if is_staff(actor):
+    if actor.is_staff:
         return order.status in (OrderStatus.pending, OrderStatus.paid)
     return order.user_id == actor.id and order.status == OrderStatus.pending
 

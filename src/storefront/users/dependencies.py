@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storefront.auth.dependencies import CurrentPrincipal, CurrentUser
 from storefront.auth.errors import FreshLoginRequired
 from storefront.db import SessionDep
-from storefront.models import Role, User
+from storefront.models import User
 from storefront.users import repository
 from storefront.users.errors import UserNotFound
 from storefront.users.schemas import UserSelfUpdate
@@ -20,7 +20,7 @@ UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The user's id.")]
 
 async def _load(session: AsyncSession, actor: User, user_id: int, *, for_update: bool) -> User:
     """The user, if the caller may see them (admins: anyone; others: themselves); else 404."""
-    if actor.role != Role.admin and actor.id != user_id:
+    if not actor.is_admin and actor.id != user_id:
         raise UserNotFound()
     user = await repository.get(session, user_id, for_update=for_update)
     if user is None:

@@ -70,7 +70,7 @@ async def _keep_an_admin(session: AsyncSession, user: User) -> None:
     Another admin counts only if their row can be locked until this change
     commits: of two admins removing each other at once, at most one succeeds.
     """
-    if user.role != Role.admin or not user.is_active:
+    if not user.is_admin or not user.is_active:
         return
     if not await repository.lock_other_active_admins(session, user.id):
         raise LastAdmin()

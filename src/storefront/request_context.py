@@ -1,4 +1,4 @@
-"""Per-request context that logs and error responses read without plumbing."""
+"""Per-request context that logs and error responses read without plumbing (below `kit`: `errors` and `log` use it)."""
 
 from contextvars import ContextVar
 
