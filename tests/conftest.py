@@ -28,7 +28,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from storefront import migrations
 from storefront.config import Settings
-from storefront.db import Base, Database
+from storefront.context import AppContext
+from storefront.database import Database
+from storefront.db import Base
 from storefront.main import create_app
 from storefront.server import StorefrontServer
 from tests.factories import Factory
@@ -96,10 +98,11 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 async def database(settings: Settings) -> AsyncIterator[Database]:
-    database = Database(settings)
-    yield database
-    await _empty_tables(database)
-    await database.dispose()
+    """The database, through an app context of the test's own (the app under test has another)."""
+    context = AppContext.create(settings)
+    yield context.database
+    await _empty_tables(context.database)
+    await context.stop()
 
 
 async def _empty_tables(database: Database) -> None:

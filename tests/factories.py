@@ -15,7 +15,7 @@ from typing import Any
 from storefront.auth.passwords import CURRENT_HASHER
 from storefront.auth.tokens import issue_access_token
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Product, Role, User
 
 PASSWORD = "correct-horse-battery-staple"

@@ -162,7 +162,7 @@ def test_openapi_in_production_without_docs(db_file: Path, monkeypatch: pytest.M
 def test_seed_with_images_stores_a_png_per_product(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sqlalchemy import select
 
-    from storefront.db import Database
+    from storefront.context import AppContext
     from storefront.models import Product
 
     url = f"sqlite+aiosqlite:///{tmp_path}/seed.db"
@@ -177,10 +177,10 @@ def test_seed_with_images_stores_a_png_per_product(tmp_path: Path, monkeypatch: 
     assert result.exit_code == 0, result.output
 
     async def keys() -> list[str | None]:
-        database = Database(Settings(database_url=url))
-        async with database.read_session() as session:
+        context = AppContext.create(Settings(database_url=url))
+        async with context.database.read_session() as session:
             found = list(await session.scalars(select(Product.image_key).order_by(Product.id)))
-        await database.dispose()
+        await context.stop()
         return found
 
     image_keys = asyncio.run(keys())

@@ -12,7 +12,7 @@ from httpx import ASGITransport, AsyncClient, Response
 
 from storefront.catalog import service as catalog_service
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.database import Database
 from storefront.main import create_app
 from storefront.models import Product
 from tests.factories import Factory

@@ -6,8 +6,7 @@ import re
 
 from httpx import AsyncClient
 
-from storefront.db import Database
-from storefront.notifications import service as notifications
+from storefront.database import Database
 from tests.factories import Factory
 
 
@@ -56,7 +55,7 @@ async def test_requests_are_counted_by_route_template(client: AsyncClient, facto
 async def test_backlog_streams_and_pool_are_reported(client: AsyncClient, database: Database) -> None:
     async with database.transaction() as session:
         for n in range(3):
-            await notifications.queue(session, to=f"u{n}@example.com", subject="s", text="t")
+            await session.queue_message(to=f"u{n}@example.com", subject="s", text="t")
 
     text = (await client.get("/metrics")).text
 

@@ -201,13 +201,12 @@ def test_sigterm_lets_in_flight_requests_finish_and_exits_0(processes: Processes
 def test_worker_process_delivers_then_stops_cleanly_on_sigterm(processes: Processes, database: Any) -> None:
     async def queue_one() -> None:
         from storefront.config import Settings
-        from storefront.db import Database
-        from storefront.notifications import service as notifications
+        from storefront.context import AppContext
 
-        db = Database(Settings(database_url=processes.env["DATABASE_URL"]))
-        async with db.transaction() as session:
-            await notifications.queue(session, to="ada@example.com", subject="From the worker", text="hi")
-        await db.dispose()
+        context = AppContext.create(Settings(database_url=processes.env["DATABASE_URL"]))
+        async with context.database.transaction() as uow:
+            await uow.queue_message(to="ada@example.com", subject="From the worker", text="hi")
+        await context.stop()
 
     asyncio.run(queue_one())
     worker = subprocess.Popen(  # noqa: S603

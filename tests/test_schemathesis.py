@@ -23,7 +23,7 @@ from schemathesis import checks
 from schemathesis.python.asgi import shutdown_lifespans
 
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.database import Database
 from storefront.main import create_app
 from tests.factories import Actor, Factory
 

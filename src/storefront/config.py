@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import Depends, Request
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -215,11 +214,3 @@ def _development_secret() -> str:
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
-
-
-async def _settings_from_app(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(_settings_from_app)]

@@ -1,17 +1,12 @@
-"""Database engine, sessions and the declarative base."""
+"""The engine and the declarative base (sessions and transactions: `storefront.database`)."""
 
 from __future__ import annotations
 
-import inspect
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -108,90 +103,3 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
 
 WRITE_OPTION = "storefront_write"
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-AFTER_COMMIT = "storefront.after_commit"
-log = logging.getLogger("storefront.db")
-
-
-class Database:
-    """The engine and two session factories: one for reading, one for writing.
-
-    They differ only on SQLite, where writing transactions begin IMMEDIATE.
-    Each session knows its `Database` (`session.info["database"]`), so code
-    that runs after a commit can reach what the app attached here (`broker`,
-    `on_email_queued`).
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.engine = create_engine(settings)
-        info = {"database": self}
-        self.read_session = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False, info=info)
-        writer = self.engine.execution_options(**{WRITE_OPTION: True})
-        self.write_session = async_sessionmaker(writer, expire_on_commit=False, autoflush=False, info=info)
-        self.broker: Any = None
-        self.product_cache: Any = None
-        self.on_email_queued: Callable[[], None] | None = None
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A writing session outside a request: committed (then its after-commit
-        callbacks run) when the block ends, rolled back if it raises."""
-        async with self.write_session() as session:
-            try:
-                yield session
-            except BaseException:
-                await session.rollback()
-                session.info.pop(AFTER_COMMIT, None)
-                raise
-            await session.commit()
-            await run_after_commit(session)
-
-    async def dispose(self) -> None:
-        await self.engine.dispose()
-
-
-def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None] | None]) -> None:
-    """Run `callback` once this session's transaction has committed (never on rollback)."""
-    session.info.setdefault(AFTER_COMMIT, []).append(callback)
-
-
-async def run_after_commit(session: AsyncSession) -> None:
-    for callback in session.info.pop(AFTER_COMMIT, []):
-        try:
-            result = callback()
-            if inspect.isawaitable(result):
-                await result
-        except Exception:
-            # The change is committed; a failed notification is recovered by
-            # replay (events) or polling (jobs), so it must not fail the request.
-            log.exception("after-commit callback failed")
-
-
-async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request, committed once when the endpoint returns.
-
-    The dependency has `scope="function"`, so the commit runs before the
-    response is sent: a failed commit becomes an error response, never a
-    success the database did not keep.
-    """
-    database: Database = request.app.state.database
-    factory = database.read_session if request.method in READ_METHODS else database.write_session
-    session = factory()
-    # A session that never began a transaction (a cached read, an anonymous
-    # request) holds nothing to commit, roll back or close: skipping those
-    # round trips through SQLAlchemy's greenlet bridge is a hot-path saving.
-    try:
-        yield session
-        if session.in_transaction():
-            await session.commit()
-    except BaseException:
-        session.info.pop(AFTER_COMMIT, None)
-        await session.close()  # rolls back and returns the connection, also after a failed commit
-        raise
-    await run_after_commit(session)
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

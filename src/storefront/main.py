@@ -10,16 +10,14 @@ from storefront.admin.views import mount_admin
 from storefront.auth.limits import DEFAULT as DEFAULT_LIMIT
 from storefront.auth.limits import GeneralLimitMiddleware, create_rate_limiter
 from storefront.auth.router import router as auth_router
-from storefront.catalog.cache import ProductCache
 from storefront.catalog.fastpath import CachedProductReads
 from storefront.catalog.router import router as catalog_router
 from storefront.config import Settings, get_settings
-from storefront.db import Database
+from storefront.context import AppContext
 from storefront.errors import install_error_handlers
 from storefront.events.router import router as events_router
 from storefront.events.router import ws_router
 from storefront.kit.openapi import install_openapi, problems
-from storefront.kit.storage import storage_from_settings
 from storefront.lifespan import lifespan
 from storefront.log import configure_logging
 from storefront.middleware import (
@@ -51,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     provider = tracer_provider(settings)
     configure_logging(settings.log_level, settings.log_format, trace_ids=provider is not None)
-    database = Database(settings)
+    context = AppContext.create(settings, rate_limiter=create_rate_limiter(settings))
 
     app = FastAPI(
         title=settings.app_name,
@@ -64,18 +62,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problems(500),
         telemetry=telemetry_config(provider),
     )
-    app.state.settings = settings
+    app.state.context = context
     app.state.tracer_provider = provider
-    app.state.database = database
-    database.product_cache = ProductCache(settings.product_cache_seconds)
-    app.state.storage = storage_from_settings(settings)
-    app.state.rate_limiter = create_rate_limiter(settings)
 
     for router in (auth_router, users_router, catalog_router, orders_router, notifications_router, events_router):
         app.include_router(router, responses=problems(415))
     app.include_router(ops_router)
     app.include_router(ws_router)
-    mount_admin(app, database)
+    mount_admin(app, context)
     if settings.show_docs:
         mount_docs(app)
 
@@ -83,10 +77,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_openapi(app)
     # Outermost last: the request context wraps everything, errors included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
-    app.add_middleware(CachedProductReads, cache=database.product_cache)
-    if app.state.rate_limiter.has(DEFAULT_LIMIT):
+    app.add_middleware(CachedProductReads, cache=context.product_cache)
+    if context.rate_limiter.has(DEFAULT_LIMIT):
         # Outside the cached product reads: nothing answers before the limit is counted.
-        app.add_middleware(GeneralLimitMiddleware, limiter=app.state.rate_limiter, settings=settings)
+        app.add_middleware(GeneralLimitMiddleware, limiter=context.rate_limiter, settings=settings)
     app.add_middleware(GZipMiddleware, minimum_size=500)
     if settings.cors_origins:
         app.add_middleware(

@@ -6,7 +6,7 @@ import asyncio
 import signal
 
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.context import AppContext
 from storefront.log import configure_logging
 from storefront.worker import Worker, queue_status
 
@@ -14,8 +14,8 @@ from storefront.worker import Worker, queue_status
 async def run_worker(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then finish or release what is held and exit 0."""
     configure_logging(settings.log_level, settings.log_format)
-    database = Database(settings)
-    worker = Worker(database, settings)
+    context = AppContext.create(settings)
+    worker = Worker(context.database, context.settings, context.jobs)
     task = asyncio.create_task(worker.run(), name="storefront-worker")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -25,12 +25,12 @@ async def run_worker(settings: Settings) -> None:
         await asyncio.wait({task, asyncio.ensure_future(stop.wait())}, return_when=asyncio.FIRST_COMPLETED)
         await worker.stop(task)
     finally:
-        await database.dispose()
+        await context.stop()
 
 
 async def show_status(settings: Settings) -> dict[str, int]:
-    database = Database(settings)
+    context = AppContext.create(settings)
     try:
-        return await queue_status(database)
+        return await queue_status(context.database)
     finally:
-        await database.dispose()
+        await context.stop()

@@ -1,4 +1,4 @@
-"""Work the CLI does outside a request: each opens its own session and commits."""
+"""Work the CLI does outside a request: each builds the app context and commits units of work."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.context import AppContext
 from storefront.errors import AppError
 from storefront.kit.storage import Storage, storage_from_settings
 from storefront.models import Order, OrderItem, OrderStatus, Product, Role, User
@@ -29,15 +29,16 @@ async def create_admin(settings: Settings, *, email: str, username: str, passwor
         data = UserCreate(email=email, username=username, password=password, role=Role.admin)
     except ValidationError as exc:
         raise ValueError("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None
-    database = Database(settings)
+    context = AppContext.create(settings)  # publishes what it causes; listens to nothing
+    database = context.database
     try:
-        async with database.write_session() as session, session.begin():
+        async with database.transaction() as session:
             user = await user_service.create(session, data, role=Role.admin)
             return user.id
     except AppError as exc:
         raise ValueError(exc.detail) from None
     finally:
-        await database.dispose()
+        await context.stop()
 
 
 async def seed_products(
@@ -45,13 +46,14 @@ async def seed_products(
 ) -> None:
     """Products with random names, prices and stock; with `images`, each gets a small PNG in storage."""
     rng = random.Random(42)  # noqa: S311 - sample data, not secrets
-    database = Database(settings)
+    context = AppContext.create(settings)  # publishes what it causes; listens to nothing
+    database = context.database
     storage = storage_from_settings(settings) if images else None
     try:
         done = 0
         while done < count:
             size = min(batch, count - done)
-            async with database.write_session() as session, session.begin():
+            async with database.transaction() as session:
                 products = [_random_product(rng) for _ in range(size)]
                 session.add_all(products)
                 await session.flush()
@@ -61,7 +63,7 @@ async def seed_products(
             done += size
             advance(size)
     finally:
-        await database.dispose()
+        await context.stop()
 
 
 async def _store_swatch(storage: Storage, product_id: int, rng: random.Random) -> str:
@@ -109,7 +111,8 @@ async def seed_users(settings: Settings, count: int, advance: Callable[[int], ob
 
     rng = random.Random()  # noqa: S311 - sample data, not secrets
     password_hash = await hash_password(SEED_PASSWORD)
-    database = Database(settings)
+    context = AppContext.create(settings)  # publishes what it causes; listens to nothing
+    database = context.database
     try:
         async with database.read_session() as session:
             start = int(await session.scalar(select(func.coalesce(func.max(User.id), 0))) or 0)
@@ -129,12 +132,12 @@ async def seed_users(settings: Settings, count: int, advance: Callable[[int], ob
                         "is_active": True,
                     }
                 )
-            async with database.write_session() as session, session.begin():
+            async with database.transaction() as session:
                 await session.execute(insert(User), rows)
             done += size
             advance(size)
     finally:
-        await database.dispose()
+        await context.stop()
 
 
 async def seed_orders(settings: Settings, count: int, advance: Callable[[int], object], batch: int = 1000) -> None:
@@ -143,7 +146,8 @@ async def seed_orders(settings: Settings, count: int, advance: Callable[[int], o
     Seeded orders are history: they do not take stock from the catalog.
     """
     rng = random.Random()  # noqa: S311 - sample data, not secrets
-    database = Database(settings)
+    context = AppContext.create(settings)  # publishes what it causes; listens to nothing
+    database = context.database
     try:
         async with database.read_session() as session:
             user_ids = list(await session.scalars(select(User.id).where(User.role == Role.customer)))
@@ -168,7 +172,7 @@ async def seed_orders(settings: Settings, count: int, advance: Callable[[int], o
                     }
                 )
                 lines.append(items)
-            async with database.write_session() as session, session.begin():
+            async with database.transaction() as session:
                 ids = list(await session.scalars(insert(Order).returning(Order.id), orders))
                 await session.execute(
                     insert(OrderItem),
@@ -188,4 +192,4 @@ async def seed_orders(settings: Settings, count: int, advance: Callable[[int], o
             done += size
             advance(size)
     finally:
-        await database.dispose()
+        await context.stop()

@@ -26,7 +26,9 @@ from sqlalchemy import and_, func, or_, select, update
 
 from storefront import retention
 from storefront.config import Settings
-from storefront.db import Database, utcnow
+from storefront.context import JobSignal
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.log import get_logger
 from storefront.models import Email, EmailStatus
 from storefront.notifications.mailer import Mailer, build_message, mailer_from_settings
@@ -42,12 +44,13 @@ SCRUBBED = {"body_text": "(removed after delivery: it held a single-use token)",
 
 
 class Worker:
-    def __init__(self, database: Database, settings: Settings, mailer: Mailer | None = None) -> None:
+    def __init__(self, database: Database, settings: Settings, jobs: JobSignal, mailer: Mailer | None = None) -> None:
         self.database = database
         self.settings = settings
         self.mailer = mailer or mailer_from_settings(settings)
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self._wake = asyncio.Event()
+        # Set by every unit of work that queued an email in this process.
+        self._wake = jobs.event
         self._stopping = asyncio.Event()
         self._held: set[int] = set()
         self._next_maintenance = 0.0

@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Email, EmailStatus, Event, Product, User
 from tests.factories import PASSWORD, Actor, Factory
 

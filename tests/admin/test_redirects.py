@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient, Response
 
 from storefront.admin.redirects import relative
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Email, EmailStatus
 from tests.factories import PASSWORD, Factory
 

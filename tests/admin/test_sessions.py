@@ -7,7 +7,7 @@ from datetime import timedelta
 from httpx import AsyncClient
 from sqlalchemy import select, update
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import AuthSession, RefreshToken
 from tests.admin.test_admin import admin_login
 from tests.auth.conftest import bearer, log_in

@@ -11,7 +11,7 @@ from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
 from storefront.auth.passwords import CURRENT_HASHER
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Role, User
 from tests.factories import PASSWORD, Factory
 from tests.users.helpers import USER_FIELDS, assert_problem, set_user, users_in_db, without_request_id

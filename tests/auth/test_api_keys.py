@@ -8,7 +8,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from storefront.auth.opaque import digest
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import ApiKey
 from tests.auth.conftest import ME, bearer, log_in
 from tests.factories import Actor, Factory

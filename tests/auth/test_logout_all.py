@@ -5,7 +5,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from storefront.auth.errors import FreshLoginRequired
-from storefront.db import Database
+from storefront.database import Database
 from tests.auth.conftest import ME, bearer, log_in, refresh, sessions_in_db
 from tests.factories import Factory
 from tests.users.helpers import assert_problem

@@ -8,7 +8,8 @@ from httpx import AsyncClient
 from sqlalchemy import select, update
 
 from storefront.auth.opaque import digest
-from storefront.db import Database, utcnow
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.models import Email, PasswordResetToken
 from tests.auth.conftest import LOGIN, ME, bearer, log_in, refresh, reset_tokens_sent
 from tests.factories import PASSWORD, Factory

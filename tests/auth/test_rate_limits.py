@@ -5,11 +5,13 @@ The suite turns the limits off; these tests turn them on in their own app.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from httpx import AsyncClient, Response
 
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.database import Database
 from tests.auth.conftest import LOGIN, ClientMaker, bearer, log_in, refresh
 from tests.factories import PASSWORD, Factory
 from tests.users.helpers import assert_problem, without_request_id
@@ -225,7 +227,9 @@ async def test_an_unreachable_limit_store_lets_requests_through(settings: Settin
 
     down = settings.model_copy(update={"rate_limits_enabled": True, "rate_limit_login_account": "1/hour"})
     app = create_app(down)
-    app.state.rate_limiter = RateLimiter(down.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"}))
+    # The limiter's store is a Redis nobody answers at; the rest of the app is as configured.
+    limiter = RateLimiter(down.model_copy(update={"redis_url": "redis://127.0.0.1:9/0"}))
+    app.state.context = dataclasses.replace(app.state.context, rate_limiter=limiter)
     async with (
         LifespanManager(app) as manager,
         AsyncClient(

@@ -7,7 +7,7 @@ from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
 
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.database import Database
 from storefront.main import create_app
 from tests.auth.conftest import LOGIN, bearer, refresh, reset_tokens_sent
 from tests.factories import PASSWORD, Factory

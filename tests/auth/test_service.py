@@ -10,7 +10,7 @@ from sqlalchemy import select
 from storefront.auth import service
 from storefront.auth.limits import AuthLimits
 from storefront.auth.passwords import CURRENT_HASHER
-from storefront.db import Database
+from storefront.database import Database
 from storefront.errors import InvalidCredentials
 from storefront.kit.ratelimit import RateLimiter
 from storefront.models import Email, User
@@ -32,8 +32,8 @@ async def test_authenticate_finds_the_user_by_email_or_username_in_any_case(
     actor = await factory.customer(email="grace@example.com", username="grace_h")
 
     async with database.write_session() as session:
-        by_email = await service.authenticate(session, _limits(database), " GRACE@example.com ", PASSWORD)
-        by_username = await service.authenticate(session, _limits(database), "Grace_H", PASSWORD)
+        by_email = await service.authenticate(session, database, _limits(database), " GRACE@example.com ", PASSWORD)
+        by_username = await service.authenticate(session, database, _limits(database), "Grace_H", PASSWORD)
 
     assert by_email.id == by_username.id == actor.id
 
@@ -43,20 +43,22 @@ async def test_authenticate_rehashes_an_outdated_hash(database: Database, factor
     actor = await factory.customer(password_hash=outdated)
 
     async with database.write_session() as session, session.begin():
-        await service.authenticate(session, _limits(database), actor.user.username, PASSWORD)
+        await service.authenticate(session, database, _limits(database), actor.user.username, PASSWORD)
 
     user: User = await factory.reload(User, actor.id)
     assert user.password_hash != outdated
     assert not CURRENT_HASHER.check_needs_rehash(user.password_hash)
     async with database.write_session() as session:
-        assert (await service.authenticate(session, _limits(database), actor.user.username, PASSWORD)).id == actor.id
+        assert (
+            await service.authenticate(session, database, _limits(database), actor.user.username, PASSWORD)
+        ).id == actor.id
 
 
 async def test_authenticate_keeps_a_current_hash(database: Database, factory: Factory) -> None:
     actor = await factory.customer()
 
     async with database.write_session() as session, session.begin():
-        await service.authenticate(session, _limits(database), actor.user.username, PASSWORD)
+        await service.authenticate(session, database, _limits(database), actor.user.username, PASSWORD)
 
     user: User = await factory.reload(User, actor.id)
     assert user.password_hash == actor.user.password_hash
@@ -68,7 +70,7 @@ async def test_a_wrong_password_does_not_rehash(database: Database, factory: Fac
 
     async with database.write_session() as session, session.begin():
         with pytest.raises(InvalidCredentials):
-            await service.authenticate(session, _limits(database), actor.user.username, PASSWORD + "x")
+            await service.authenticate(session, database, _limits(database), actor.user.username, PASSWORD + "x")
 
     user: User = await factory.reload(User, actor.id)
     assert user.password_hash == outdated
@@ -80,7 +82,7 @@ async def test_an_account_without_a_usable_hash_cannot_log_in(database: Database
 
     async with database.write_session() as session:
         with pytest.raises(InvalidCredentials):
-            await service.authenticate(session, _limits(database), actor.user.username, "!")
+            await service.authenticate(session, database, _limits(database), actor.user.username, "!")
 
 
 async def test_registration_queues_a_welcome_email(client: AsyncClient, database: Database) -> None:

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from storefront.auth.opaque import digest
 from storefront.config import Settings
-from storefront.db import Database, utcnow
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.models import AuthSession, RefreshToken
 from tests.auth.conftest import LOGIN, LOGOUT, ME, bearer, log_in, refresh, sessions_in_db
 from tests.factories import PASSWORD, Factory

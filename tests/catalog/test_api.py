@@ -11,7 +11,7 @@ import pytest
 from httpx import AsyncClient, Response
 from sqlalchemy import func, select
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Product
 from tests.factories import Actor, Factory
 

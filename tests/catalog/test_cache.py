@@ -11,10 +11,11 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import update
 
 from storefront.config import Settings
-from storefront.db import Database, utcnow
-from storefront.events.schemas import PublishedEvent
+from storefront.context import context_of
+from storefront.database import Database
 from storefront.main import create_app
-from storefront.models import Audience, Product
+from storefront.messages import ProductsChanged
+from storefront.models import Product
 from tests.factories import Factory
 
 
@@ -23,7 +24,7 @@ async def cached(settings: Settings, database: Database) -> AsyncIterator[AsyncC
     app = create_app(settings.model_copy(update={"product_cache_seconds": 3600.0}))
     async with LifespanManager(app) as manager:
         client = AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test")
-        client.app = app  # type: ignore[attr-defined]
+        client.app = app
         async with client:
             yield client
 
@@ -79,9 +80,8 @@ async def test_an_event_from_another_process_evicts(cached: AsyncClient, factory
     await rename_behind_the_apps_back(database, product.id, "Renamed elsewhere")
 
     # What a product change in another process reaches this one as (via Redis in production).
-    broker = cached.app.state.database.broker  # type: ignore[attr-defined]
-    broker.deliver(PublishedEvent(id=10**9, type="product.updated", created_at=utcnow(), data={"id": product.id},
-                                  audience=Audience.public, user_id=None))  # fmt: skip
+    broker = context_of(cached.app).broker
+    broker.products_changed_here(ProductsChanged(product_ids=(product.id,)))
     for _ in range(100):
         if (await cached.get(url)).json()["name"] == "Renamed elsewhere":
             break
@@ -136,7 +136,7 @@ async def test_credentials_skip_the_fast_path(cached: AsyncClient, factory: Fact
 
 
 async def test_concurrent_misses_share_one_database_read() -> None:
-    from storefront.catalog.cache import CachedProduct, ProductCache
+    from storefront.cache import CachedProduct, ProductCache
 
     cache = ProductCache(ttl_seconds=60)
     calls = 0
@@ -161,19 +161,20 @@ async def test_orders_tell_every_process_to_forget_the_stock(
 
     buyer, staff = await factory.customer(), await factory.staff()
     product = await factory.product(stock=10)
-    broker = cached.app.state.database.broker  # type: ignore[attr-defined]
-    with broker.subscribe() as heard:
+    broker = context_of(cached.app).broker
+    heard: list[ProductsChanged | None] = []
+    broker.on_products_changed(heard.append)
+    with broker.subscribe() as streamed:
         placed = await cached.post(
             "/api/v1/orders", json={"items": [{"product_id": product.id, "quantity": 2}]}, headers=buyer.headers
         )
         assert placed.status_code == 201
-        messages = []
-        while not heard.queue.empty():
-            message = heard.queue.get_nowait()
-            assert message is not None
-            messages.append(message)
-    evictions = [m for m in messages if m.type == "cache.evict"]
-    assert [(m.data, m.audience) for m in evictions] == [({"product_ids": [product.id]}, "internal")]
-    # Internal messages are for processes, never for people.
-    assert not may_see(staff.user, evictions[0])
-    assert not may_see(buyer.user, evictions[0])
+        events = []
+        while not streamed.queue.empty():
+            event = streamed.queue.get_nowait()
+            assert event is not None
+            events.append(event)
+    # The stock change travels on the broker's product channel, not as an event anyone could stream.
+    assert heard == [ProductsChanged(product_ids=(product.id,))]
+    assert [event.type for event in events] == ["order.created"]
+    assert all(may_see(staff.user, event) for event in events)

@@ -14,7 +14,7 @@ from httpx import ASGITransport, AsyncClient
 from moto.server import ThreadedMotoServer
 
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.database import Database
 from storefront.main import create_app
 from storefront.models import Product
 from tests.factories import Factory

@@ -10,7 +10,7 @@ import websockets
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Event
 from tests.conftest import LiveServer
 from tests.factories import Factory

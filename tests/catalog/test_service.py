@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from storefront.catalog import repository, service
 from storefront.catalog.errors import InsufficientStock, SkuTaken, StockLimitExceeded
 from storefront.catalog.schemas import MAX_STOCK, ProductCreate, ProductUpdate
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Product
 from tests.factories import Factory
 

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 from storefront import server
 from storefront.cli import app as cli
 from storefront.config import get_settings
+from storefront.context import context_of
 from tests.conftest import LiveServer
 from tests.events.test_streams import TIMEOUT, close_code, next_event
 from tests.factories import Factory
@@ -107,7 +108,7 @@ async def test_sockets_from_one_address_are_capped_at_20_then_refused_1013(
     live_server: LiveServer, factory: Factory
 ) -> None:
     buyer = await factory.customer()
-    slots = live_server.app.state.stream_counter.per_address
+    slots = context_of(live_server.app).streams.per_address
     async with contextlib.AsyncExitStack() as stack:
         url = f"{live_server.ws_url}/ws/echo"
         sockets = [await stack.enter_async_context(websockets.connect(url)) for _ in range(20)]

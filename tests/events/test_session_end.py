@@ -16,7 +16,8 @@ from websockets.exceptions import ConnectionClosed
 from storefront.auth import sessions
 from storefront.auth.tokens import read_access_token
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.context import context_of
+from storefront.database import Database
 from storefront.models import User
 from tests.auth.conftest import bearer, log_in, reset_tokens_sent
 from tests.conftest import LiveServer
@@ -116,7 +117,7 @@ async def test_a_rolled_back_logout_leaves_the_stream_open(
     buyer = await session_of(live_server, await factory.customer())
     claims = read_access_token(settings, buyer.token)
     assert claims is not None
-    database: Database = live_server.app.state.database
+    database = context_of(live_server.app).database
 
     async def log_out(*, commit: bool) -> None:
         async with database.transaction() as session:

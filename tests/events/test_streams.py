@@ -14,7 +14,9 @@ import websockets
 from sqlalchemy import update
 from websockets.exceptions import ConnectionClosed
 
-from storefront.db import Database, utcnow
+from storefront.context import context_of
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.models import Product, StreamTicket
 from tests.conftest import LiveServer
 from tests.factories import Actor, Factory
@@ -193,7 +195,7 @@ async def test_sse_reconnect_with_last_event_id_gets_exactly_what_was_missed(
 
 async def test_streams_per_user_are_capped(live_server: LiveServer, factory: Factory) -> None:
     buyer = await factory.customer()
-    live_server.app.state.stream_counter.per_user.limit = 1
+    context_of(live_server.app).streams.per_user.limit = 1
     async with websockets.connect(f"{live_server.ws_url}/ws/events", additional_headers=buyer.headers) as ws:
         await ws.send(json.dumps({"type": "ping"}))
         await next_event(ws)

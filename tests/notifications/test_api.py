@@ -5,7 +5,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Email
 from tests.factories import Factory
 

@@ -10,9 +10,10 @@ from httpx import AsyncClient
 from sqlalchemy import select, update
 
 from storefront.config import Settings
-from storefront.db import Database, utcnow
+from storefront.context import JobSignal
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.models import Email, EmailStatus, Event, StreamTicket
-from storefront.notifications import service as notifications
 from storefront.notifications.mailer import FileMailer, SmtpMailer
 from storefront.worker import Worker, queue_status
 from tests.factories import Factory
@@ -27,8 +28,8 @@ async def queue(database: Database, n: int = 1, subject: str = "Hello") -> list[
     ids = []
     async with database.transaction() as session:
         for i in range(n):
-            email = await notifications.queue(
-                session, to=f"u{i}@example.com", subject=f"{subject} {i}", text="plain", html="<p>html</p>"
+            email = await session.queue_message(
+                to=f"u{i}@example.com", subject=f"{subject} {i}", text="plain", html="<p>html</p>"
             )
             ids.append(email.id)
     return ids
@@ -50,7 +51,7 @@ async def test_delivers_over_smtp_with_text_and_html(
     database: Database, settings: Settings, smtp_server: Inbox, smtp_port: int
 ) -> None:
     [email_id] = await queue(database)
-    worker = Worker(database, smtp_settings(settings, smtp_port))
+    worker = Worker(database, smtp_settings(settings, smtp_port), JobSignal())
 
     assert await worker.run_once() == 1
 
@@ -69,7 +70,7 @@ async def test_delivers_over_smtp_with_text_and_html(
 
 async def test_without_smtp_mail_goes_to_files(database: Database, settings: Settings) -> None:
     [email_id] = await queue(database, subject="Filed")
-    worker = Worker(database, settings)
+    worker = Worker(database, settings, JobSignal())
 
     await worker.run_once()
 
@@ -96,7 +97,7 @@ async def test_failure_is_retried_with_backoff_then_delivered(
     database: Database, settings: Settings, smtp_port: int
 ) -> None:
     [email_id] = await queue(database)
-    worker = Worker(database, smtp_settings(settings, smtp_port, email_retry_base_seconds=60.0))
+    worker = Worker(database, smtp_settings(settings, smtp_port, email_retry_base_seconds=60.0), JobSignal())
 
     await worker.run_once()  # nothing listens on the port yet
 
@@ -112,7 +113,7 @@ async def test_failure_is_retried_with_backoff_then_delivered(
 
 async def test_last_failure_ends_failed_with_the_reason(database: Database, settings: Settings, smtp_port: int) -> None:
     [email_id] = await queue(database)
-    worker = Worker(database, smtp_settings(settings, smtp_port, email_max_attempts=3))
+    worker = Worker(database, smtp_settings(settings, smtp_port, email_max_attempts=3), JobSignal())
 
     for _ in range(3):
         async with database.transaction() as session:  # make it due now instead of waiting out the backoff
@@ -131,7 +132,7 @@ async def test_two_workers_never_send_the_same_email(
 ) -> None:
     await queue(database, 40)
     config = smtp_settings(settings, smtp_port, worker_batch_size=5)
-    a, b = Worker(database, config), Worker(database, config)
+    a, b = Worker(database, config, JobSignal()), Worker(database, config, JobSignal())
 
     async def drain(worker: Worker) -> None:
         while await worker.run_once():
@@ -148,7 +149,7 @@ async def test_an_expired_lease_is_taken_over_and_the_dead_worker_cannot_overwri
 ) -> None:
     [email_id] = await queue(database)
     config = smtp_settings(settings, smtp_port)
-    dead, alive = Worker(database, config), Worker(database, config)
+    dead, alive = Worker(database, config, JobSignal()), Worker(database, config, JobSignal())
     [claimed] = await dead.claim()  # ... and then its process is killed
     assert await alive.run_once() == 0  # the lease still holds
 
@@ -166,7 +167,7 @@ async def test_an_expired_lease_is_taken_over_and_the_dead_worker_cannot_overwri
 
 async def test_stopping_releases_what_was_held(database: Database, settings: Settings) -> None:
     [email_id] = await queue(database)
-    worker = Worker(database, settings)
+    worker = Worker(database, settings, JobSignal())
     await worker.claim()
 
     await worker.stop()
@@ -194,7 +195,7 @@ async def test_maintenance_prunes_old_rows(database: Database, settings: Setting
             ]
         )
 
-    pruned = await Worker(database, settings).maintain()
+    pruned = await Worker(database, settings, JobSignal()).maintain()
 
     assert pruned == {
         "emails": 1, "events": 1, "tickets": 1, "sessions": 0, "reset_tokens": 0, "idempotency_keys": 0
@@ -265,7 +266,7 @@ async def test_maintenance_ends_dead_sessions_with_their_refresh_tokens(
             for s in (live, expired, long_revoked)
         )
 
-    pruned = await Worker(database, settings).maintain()
+    pruned = await Worker(database, settings, JobSignal()).maintain()
 
     assert pruned["sessions"] == 2
     async with database.read_session() as session:
@@ -275,12 +276,12 @@ async def test_maintenance_ends_dead_sessions_with_their_refresh_tokens(
 
 async def test_a_delivered_reset_email_keeps_no_copy_of_its_token(database: Database, settings: Settings) -> None:
     async with database.transaction() as session:
-        email = await notifications.queue(
-            session, to="ada@example.com", subject="Reset", text="token: s3cr3t-token", html="<p>s3cr3t-token</p>",
+        email = await session.queue_message(
+            to="ada@example.com", subject="Reset", text="token: s3cr3t-token", html="<p>s3cr3t-token</p>",
             kind="password_reset",
         )  # fmt: skip
 
-    await Worker(database, settings).run_once()
+    await Worker(database, settings, JobSignal()).run_once()
 
     [eml] = settings.mail_dir.glob("*.eml")
     assert "s3cr3t-token" in eml.read_text()  # the recipient got it

@@ -9,7 +9,8 @@ from httpx import AsyncClient
 from sqlalchemy import func, select, update
 
 from storefront import retention
-from storefront.db import Database, utcnow
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.models import IdempotencyRecord, Order, Product
 from tests.factories import Factory
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Order, Product
 from tests.factories import Factory
 from tests.users.helpers import assert_problem

@@ -6,7 +6,8 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.context import JobSignal
+from storefront.database import Database
 from storefront.models import Email, Event
 from storefront.worker import Worker
 from tests.factories import Factory
@@ -38,7 +39,7 @@ async def test_placing_an_order_queues_a_confirmation_and_an_event(
     assert "2 \u00d7 Teapot" in emails[0].body_text
     assert [(e.type, e.user_id, e.data["order_id"]) for e in events] == [("order.created", buyer.id, order_id)]
 
-    await Worker(database, settings).run_once()
+    await Worker(database, settings, JobSignal()).run_once()
     [eml] = settings.mail_dir.glob("*.eml")
     assert f"Your order #{order_id} is confirmed" in eml.read_text()
 
@@ -55,7 +56,7 @@ async def test_a_refused_order_sends_nothing_and_emits_nothing(
 
     assert refused.status_code == 409
     assert await outbox(database) == ([], [])
-    assert await Worker(database, settings).run_once() == 0
+    assert await Worker(database, settings, JobSignal()).run_once() == 0
     assert list(settings.mail_dir.glob("*.eml")) == []
 
 

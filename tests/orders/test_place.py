@@ -9,7 +9,7 @@ import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Order, OrderItem, Product
 from tests.factories import Factory
 

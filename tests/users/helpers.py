@@ -7,7 +7,7 @@ from typing import Any
 from httpx import Response
 from sqlalchemy import select
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import User
 
 USER_FIELDS = {"id", "email", "username", "full_name", "role", "is_active", "created_at"}

@@ -8,7 +8,7 @@ import asyncio
 
 from httpx import AsyncClient
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Role, User
 from tests.auth.conftest import log_in
 from tests.factories import Factory

@@ -8,7 +8,7 @@ import io
 import pytest
 from httpx import AsyncClient
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Role, User
 from tests.conftest import LiveServer
 from tests.factories import Factory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.models import Role, User
 from storefront.users import repository, service
 from storefront.users.errors import EmailTaken, UsernameTaken

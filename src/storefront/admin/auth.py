@@ -12,7 +12,7 @@ from starlette.requests import Request
 from storefront.admin import sessions
 from storefront.auth import service as auth_service
 from storefront.auth.limits import AuthLimits, client_address
-from storefront.db import Database
+from storefront.database import Database
 from storefront.errors import InvalidCredentials, RateLimited
 from storefront.kit.ratelimit import RateLimiter
 from storefront.models import User

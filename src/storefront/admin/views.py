@@ -17,7 +17,8 @@ from storefront.admin.auth import AdminAuth
 from storefront.admin.redirects import RelativeRedirects, to_admin_index
 from storefront.catalog import service as catalog_service
 from storefront.catalog.schemas import ProductUpdate
-from storefront.db import Database, utcnow
+from storefront.context import AppContext
+from storefront.db import utcnow
 from storefront.models import Email, EmailStatus, Order, Product, User
 from storefront.users import service as user_service
 from storefront.users.schemas import UserAdminUpdate
@@ -36,7 +37,9 @@ def _validated(schema: type[Any], data: dict[str, Any]) -> Any:
         raise AdminEditRefused("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())) from None
 
 
-def mount_admin(app: FastAPI, database: Database) -> Admin:
+def mount_admin(app: FastAPI, context: AppContext) -> Admin:
+    database = context.database
+
     class UserAdmin(ModelView, model=User):
         name_plural = "Users"
         icon = "fa-solid fa-user"
@@ -106,14 +109,13 @@ def mount_admin(app: FastAPI, database: Database) -> Admin:
                     .where(Email.id.in_(ids), Email.status == EmailStatus.failed)
                     .values(status=EmailStatus.queued, attempts=0, next_attempt_at=utcnow())
                 )
-            if database.on_email_queued is not None:
-                database.on_email_queued()
+            context.jobs.notify()
             return RedirectResponse(request.url_for("admin:list", identity=self.identity), status_code=303)
 
     admin = Admin(
         app,
         session_maker=database.read_session,
-        authentication_backend=AdminAuth(database, app.state.rate_limiter),
+        authentication_backend=AdminAuth(database, context.rate_limiter),
         title="Storefront admin",
         base_url="/admin",
         middlewares=[Middleware(RelativeRedirects)],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Path, Request
+from fastapi import BackgroundTasks, Depends, Path
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,8 +21,9 @@ from storefront.auth import keys, repository
 from storefront.auth.errors import ApiKeyNotFound, FreshLoginRequired
 from storefront.auth.opaque import digest
 from storefront.auth.tokens import AccessClaims, read_access_token
-from storefront.config import SettingsDep
-from storefront.db import Database, SessionDep, utcnow
+from storefront.context import DatabaseDep, SessionDep, SettingsDep
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.errors import Forbidden, InvalidToken, NotAuthenticated
 from storefront.models import ApiKey, User
 from storefront.request_context import user_id_var
@@ -48,14 +49,6 @@ class Principal:
     user: User
     session_id: int | None = None
     api_key_id: int | None = None
-
-
-async def _database(request: Request) -> Database:
-    database: Database = request.app.state.database
-    return database
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
 
 
 async def user_for_access_token(session: AsyncSession, claims: AccessClaims) -> User | None:

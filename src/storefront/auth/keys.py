@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import repository
 from storefront.auth.opaque import digest, new_secret
-from storefront.db import Database, utcnow
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.models import ApiKey, User
 
 KEY_PREFIX = "sf_"

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storefront.auth.tokens import read_access_token
 from storefront.config import Settings
+from storefront.context import RateLimiterDep
 from storefront.errors import RateLimited, problem_response
 from storefront.kit.identity import identity_key
 from storefront.kit.ratelimit import Policy, RateLimiter, Reservation
@@ -94,14 +95,6 @@ class AuthLimits:
 def account_key(user_id: int | None, login: str) -> str:
     """The login counter's name: the account's id, or what was typed when no account has it."""
     return f"user:{user_id}" if user_id is not None else f"login:{identity_key(login)}"
-
-
-async def _rate_limiter(request: Request) -> RateLimiter:
-    limiter: RateLimiter = request.app.state.rate_limiter
-    return limiter
-
-
-RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 
 
 async def _auth_limits(request: Request, limiter: RateLimiterDep) -> AuthLimits:

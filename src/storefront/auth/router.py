@@ -22,8 +22,7 @@ from storefront.auth.schemas import (
     RefreshRequest,
     TokenPair,
 )
-from storefront.config import SettingsDep
-from storefront.db import SessionDep
+from storefront.context import DatabaseDep, SessionDep, SettingsDep
 from storefront.errors import problem_response
 from storefront.kit.openapi import problems
 from storefront.kit.routing import api_router
@@ -53,6 +52,7 @@ async def register(body: UserRegister, session: SessionDep, limits: AuthLimitsDe
 async def token(
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     limits: AuthLimitsDep,
     request: Request,
@@ -61,7 +61,7 @@ async def token(
     """Log in with the OAuth2 password form (`username` may be the email); used by Swagger's Authorize."""
     response.headers.update(NO_STORE)
     return await service.log_in(
-        session, settings, limits, form.username, form.password, user_agent=_user_agent(request)
+        session, database, settings, limits, form.username, form.password, user_agent=_user_agent(request)
     )
 
 
@@ -69,6 +69,7 @@ async def token(
 async def login(
     body: LoginRequest,
     session: SessionDep,
+    database: DatabaseDep,
     settings: SettingsDep,
     limits: AuthLimitsDep,
     request: Request,
@@ -76,7 +77,9 @@ async def login(
 ) -> TokenPair:
     """Log in with JSON credentials; starts a session."""
     response.headers.update(NO_STORE)
-    return await service.log_in(session, settings, limits, body.login, body.password, user_agent=_user_agent(request))
+    return await service.log_in(
+        session, database, settings, limits, body.login, body.password, user_agent=_user_agent(request)
+    )
 
 
 @router.post("/refresh", response_model=TokenPair, responses=problems(401, 422, 429))

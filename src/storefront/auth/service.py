@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from storefront.auth import repository, sessions
 from storefront.auth.errors import InvalidResetToken, WrongPassword
 from storefront.auth.limits import AuthLimits, account_key
@@ -14,10 +12,11 @@ from storefront.auth.opaque import digest, new_secret
 from storefront.auth.passwords import hash_password, verify_password
 from storefront.auth.schemas import TokenPair
 from storefront.config import Settings
-from storefront.db import Database, utcnow
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.errors import InvalidCredentials
 from storefront.models import PasswordResetToken, User
-from storefront.notifications import service as notifications
+from storefront.uow import UnitOfWork
 from storefront.users import repository as users
 from storefront.users import service as user_service
 from storefront.users.schemas import UserRegister
@@ -25,11 +24,10 @@ from storefront.users.schemas import UserRegister
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
 
 
-async def register(session: AsyncSession, data: UserRegister) -> User:
+async def register(session: UnitOfWork, data: UserRegister) -> User:
     """A new customer, and their welcome email queued in the same transaction."""
     user = await user_service.create(session, data)
-    await notifications.queue_template(
-        session,
+    await session.queue_email(
         "welcome",
         to=user.email,
         context={"user": {"username": user.username, "full_name": user.full_name}},
@@ -70,13 +68,13 @@ async def verify_credentials(database: Database, limits: AuthLimits, login: str,
     return Verified(user.id, stored, new_hash)
 
 
-async def authenticate(session: AsyncSession, limits: AuthLimits, login: str, password: str) -> User:
+async def authenticate(session: UnitOfWork, database: Database, limits: AuthLimits, login: str, password: str) -> User:
     """The active user with these credentials, loaded in `session`, else `InvalidCredentials`.
 
-    An outdated hash is upgraded in `session`; nothing is read through it
-    before the password has been checked.
+    The credentials are checked through a short read session of `database`;
+    an outdated hash is upgraded in `session`, which reads nothing before the
+    password has been checked.
     """
-    database: Database = session.info["database"]
     verified = await verify_credentials(database, limits, login, password)
     user = await users.get(session, verified.user_id)
     if user is None or not user.is_active:  # disabled in the moment since the check
@@ -87,7 +85,8 @@ async def authenticate(session: AsyncSession, limits: AuthLimits, login: str, pa
 
 
 async def log_in(
-    session: AsyncSession,
+    session: UnitOfWork,
+    database: Database,
     settings: Settings,
     limits: AuthLimits,
     login: str,
@@ -96,11 +95,11 @@ async def log_in(
     user_agent: str | None,
 ) -> TokenPair:
     """Check the credentials (failures count toward the login limits), then start a session."""
-    user = await authenticate(session, limits, login, password)
+    user = await authenticate(session, database, limits, login, password)
     return await sessions.start(session, settings, user, user_agent=user_agent)
 
 
-async def _rehash(session: AsyncSession, user: User, verified_hash: str, new_hash: str) -> None:
+async def _rehash(session: UnitOfWork, user: User, verified_hash: str, new_hash: str) -> None:
     """Store the upgraded hash unless the password changed meanwhile.
 
     The row lock re-reads the user: a concurrent login that upgraded first, or
@@ -113,7 +112,7 @@ async def _rehash(session: AsyncSession, user: User, verified_hash: str, new_has
 
 
 async def change_password(
-    session: AsyncSession, user: User, session_id: int | None, current: str, new: str, limits: AuthLimits
+    session: UnitOfWork, user: User, session_id: int | None, current: str, new: str, limits: AuthLimits
 ) -> None:
     """Set a new password, given the current one; every other session ends."""
     attempt = await limits.begin_login(account_key(user.id, user.username))
@@ -129,7 +128,7 @@ async def change_password(
     await repository.use_up_reset_tokens(session, user.id)
 
 
-async def request_password_reset(session: AsyncSession, limits: AuthLimits, email: str) -> None:
+async def request_password_reset(session: UnitOfWork, limits: AuthLimits, email: str) -> None:
     """Email a single-use reset token (valid one hour) if an active account has this address.
 
     The caller answers the same whether or not one does.
@@ -145,15 +144,14 @@ async def request_password_reset(session: AsyncSession, limits: AuthLimits, emai
             user_id=user.id, token_hash=digest(token), created_at=now, expires_at=now + RESET_TOKEN_LIFETIME
         )
     )
-    await notifications.queue_template(
-        session,
+    await session.queue_email(
         "password_reset",
         to=user.email,
         context={"user": {"username": user.username, "full_name": user.full_name}, "token": token},
     )
 
 
-async def confirm_password_reset(session: AsyncSession, token: str, new: str) -> None:
+async def confirm_password_reset(session: UnitOfWork, token: str, new: str) -> None:
     """Set a new password with a reset token, which is used up; every session ends."""
     user_id = await repository.redeem_reset_token(session, digest(token))
     user = await users.get(session, user_id, for_update=True) if user_id is not None else None

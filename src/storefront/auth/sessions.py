@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from storefront.auth import repository
 from storefront.auth.limits import AuthLimits
 from storefront.auth.opaque import digest, new_secret
@@ -19,13 +17,13 @@ from storefront.auth.schemas import TokenPair
 from storefront.auth.tokens import issue_access_token
 from storefront.config import Settings
 from storefront.db import utcnow
-from storefront.events.schemas import SessionsEnded
-from storefront.events.service import end_streams
+from storefront.messages import SessionsEnded
 from storefront.models import AuthSession, RefreshToken, User
+from storefront.uow import UnitOfWork
 from storefront.users import repository as users
 
 
-async def start(session: AsyncSession, settings: Settings, user: User, *, user_agent: str | None) -> TokenPair:
+async def start(session: UnitOfWork, settings: Settings, user: User, *, user_agent: str | None) -> TokenPair:
     """A new session for `user`, and its first token pair."""
     now = utcnow()
     auth_session = AuthSession(
@@ -40,7 +38,7 @@ async def start(session: AsyncSession, settings: Settings, user: User, *, user_a
     return await _issue(session, settings, user, auth_session)
 
 
-async def rotate(session: AsyncSession, settings: Settings, limits: AuthLimits, token: str) -> TokenPair | None:
+async def rotate(session: UnitOfWork, settings: Settings, limits: AuthLimits, token: str) -> TokenPair | None:
     """A new token pair for a live refresh token, which is used up; None when refused.
 
     Presenting a used token ends its session; the caller must keep that change
@@ -56,7 +54,7 @@ async def rotate(session: AsyncSession, settings: Settings, limits: AuthLimits, 
     if refresh.used_at is not None:
         auth_session.revoked_at = now
         await session.flush()
-        end_streams(session, SessionsEnded(user_id=auth_session.user_id, session_ids=(auth_session.id,)))
+        session.end_sessions(SessionsEnded(user_id=auth_session.user_id, session_ids=(auth_session.id,)))
         return None
     if refresh.expires_at <= now or auth_session.expires_at <= now:
         return None
@@ -70,13 +68,13 @@ async def rotate(session: AsyncSession, settings: Settings, limits: AuthLimits, 
     return await _issue(session, settings, user, auth_session)
 
 
-async def end(session: AsyncSession, user: User, session_id: int | None) -> None:
+async def end(session: UnitOfWork, user: User, session_id: int | None) -> None:
     """Logout: the session's refresh token and access tokens stop working.
 
     A token minted without a session can only be ended with every other such
     token of the user (their token version moves; real sessions go on).
     """
-    end_streams(session, SessionsEnded(user_id=user.id, session_ids=(session_id,)))
+    session.end_sessions(SessionsEnded(user_id=user.id, session_ids=(session_id,)))
     if session_id is not None:
         await repository.revoke_session(session, session_id)
         return
@@ -85,15 +83,15 @@ async def end(session: AsyncSession, user: User, session_id: int | None) -> None
     await session.flush()
 
 
-async def end_all(session: AsyncSession, user: User, *, keep: int | None = None) -> None:
+async def end_all(session: UnitOfWork, user: User, *, keep: int | None = None) -> None:
     """End every session of `user` (but `keep`), and every token minted without one."""
     await repository.revoke_sessions(session, user.id, keep=keep)
     user.token_version += 1
     await session.flush()
-    end_streams(session, SessionsEnded(user_id=user.id, keep=keep))
+    session.end_sessions(SessionsEnded(user_id=user.id, keep=keep))
 
 
-async def _issue(session: AsyncSession, settings: Settings, user: User, auth_session: AuthSession) -> TokenPair:
+async def _issue(session: UnitOfWork, settings: Settings, user: User, auth_session: AuthSession) -> TokenPair:
     refresh = new_secret()
     session.add(
         RefreshToken(

@@ -9,7 +9,7 @@ from fastapi import Depends, Path
 from storefront.auth.dependencies import OptionalUser
 from storefront.catalog import repository
 from storefront.catalog.errors import ProductNotFound
-from storefront.db import SessionDep
+from storefront.context import SessionDep
 from storefront.models import Product
 
 ProductId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The product's id.")]

@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
 from storefront.catalog.schemas import ProductRead
-from storefront.db import Database
+from storefront.database import Database
 from storefront.kit.export import ExportFormat, export_response
 from storefront.models import Product
 
@@ -34,5 +34,5 @@ def _csv_row(product: Product) -> Sequence[Any]:
 def products_response(database: Database, fmt: ExportFormat) -> StreamingResponse:
     query = select(Product).order_by(Product.id)
     return export_response(
-        database, query, name="products", fmt=fmt, schema=ProductRead, header=HEADER, to_row=_csv_row
+        database.read_session, query, name="products", fmt=fmt, schema=ProductRead, header=HEADER, to_row=_csv_row
     )

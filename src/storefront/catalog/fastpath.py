@@ -17,7 +17,7 @@ import re
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from storefront.catalog.cache import CachedProduct, ProductCache
+from storefront.cache import CachedProduct, ProductCache
 from storefront.kit.etag import matches_if_none_match
 from storefront.kit.routing import API_PREFIX
 

@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator
 import filetype
 from fastapi import Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.catalog import notify
-from storefront.db import after_commit
 from storefront.errors import NotFound, UnsupportedMediaType
 from storefront.kit.etag import not_modified
 from storefront.kit.storage import CHUNK, ObjectMissing, Storage
 from storefront.models import Product
+from storefront.uow import UnitOfWork
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 MEDIA_TYPES = {extension: media for media, extension in EXTENSIONS.items()}
@@ -38,7 +37,7 @@ class UnsupportedImage(UnsupportedMediaType):
         return "The file is not a PNG, JPEG or WebP image."
 
 
-async def replace(session: AsyncSession, storage: Storage, product: Product, upload: UploadFile) -> Product:
+async def replace(session: UnitOfWork, storage: Storage, product: Product, upload: UploadFile) -> Product:
     """Store a new image for `product`; the old one is deleted once the change commits."""
     head = await upload.read(SNIFF_BYTES)
     kind = filetype.guess(head)
@@ -51,7 +50,7 @@ async def replace(session: AsyncSession, storage: Storage, product: Product, upl
     await session.flush()
     await notify.product_changed(session, "product.updated", product)
     if previous:
-        after_commit(session, lambda: storage.delete(previous))
+        session.after_commit(lambda: storage.delete(previous))
     return product
 
 

@@ -8,17 +8,14 @@ from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser
 from storefront.catalog import export, images, repository, service
-from storefront.catalog.cache import ProductCache
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
-from storefront.config import SettingsDep
-from storefront.db import SessionDep
+from storefront.context import DatabaseDep, SessionDep, SettingsDep, StorageDep, app_context
 from storefront.kit.etag import make_etag, not_modified, require_match
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
 from storefront.kit.routing import api_router
-from storefront.kit.storage import StorageDep
 from storefront.models import Product
 
 router = api_router("/products", tags=["catalog"])
@@ -65,17 +62,18 @@ async def list_products(
     "/export",
     responses={200: {"content": {"text/csv": {}, "application/jsonl": {}}}, **problems(401, 403, 422)},
 )
-async def export_products(_: StaffUser, request: Request, format: ExportFormat = "csv") -> StreamingResponse:
+async def export_products(_: StaffUser, database: DatabaseDep, format: ExportFormat = "csv") -> StreamingResponse:
     """Every product, archived ones included, as CSV or JSON Lines streamed from the database."""
-    return export.products_response(request.app.state.database, format)
+    return export.products_response(database, format)
 
 
 @router.get("/{product_id}", response_model=ProductRead, responses=problems(404, 422))
 async def read_product(product_id: ProductId, user: OptionalUser, session: SessionDep, request: Request) -> Response:
     """One product; answers 304 when `If-None-Match` still matches."""
-    # The cache comes straight off the app, not as one more dependency: this is the hot read.
-    cache: ProductCache = request.app.state.database.product_cache
-    cached = await service.read_serialised(session, cache, product_id, staff=user is not None and user.is_staff)
+    # The cache comes straight off the context, not as one more dependency: this is the hot read.
+    cached = await service.read_serialised(
+        session, app_context(request).product_cache, product_id, staff=user is not None and user.is_staff
+    )
     etag = cached.etag
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.cache import CachedProduct, ProductCache
 from storefront.catalog import notify, repository
-from storefront.catalog.cache import CachedProduct, ProductCache
 from storefront.catalog.errors import InsufficientStock, ProductNotFound, SkuTaken, StockLimitExceeded
 from storefront.catalog.schemas import MAX_STOCK, ProductCreate, ProductRead, ProductReplace, ProductUpdate
 from storefront.kit.etag import make_etag
 from storefront.models import Product
+from storefront.uow import UnitOfWork
 
 
-async def read_serialised(session: AsyncSession, cache: ProductCache, product_id: int, *, staff: bool) -> CachedProduct:
+async def read_serialised(session: UnitOfWork, cache: ProductCache, product_id: int, *, staff: bool) -> CachedProduct:
     """The product as response bytes with its ETag, from the read cache or (one
     caller at a time) the database; archived ones only for staff, else 404."""
 
@@ -30,7 +30,7 @@ async def read_serialised(session: AsyncSession, cache: ProductCache, product_id
     return cached
 
 
-async def create(session: AsyncSession, data: ProductCreate) -> Product:
+async def create(session: UnitOfWork, data: ProductCreate) -> Product:
     await _ensure_sku_free(session, data.sku, product_id=None)
     product = Product(**data.model_dump(), archived=False)
     session.add(product)
@@ -39,15 +39,15 @@ async def create(session: AsyncSession, data: ProductCreate) -> Product:
     return product
 
 
-async def replace(session: AsyncSession, product: Product, data: ProductReplace) -> Product:
+async def replace(session: UnitOfWork, product: Product, data: ProductReplace) -> Product:
     return await _apply(session, product, data.model_dump())
 
 
-async def update(session: AsyncSession, product: Product, data: ProductUpdate) -> Product:
+async def update(session: UnitOfWork, product: Product, data: ProductUpdate) -> Product:
     return await _apply(session, product, data.changes())
 
 
-async def archive(session: AsyncSession, product: Product) -> None:
+async def archive(session: UnitOfWork, product: Product) -> None:
     """Archive instead of delete: past orders keep their lines."""
     if product.archived:
         return
@@ -56,7 +56,7 @@ async def archive(session: AsyncSession, product: Product) -> None:
     await notify.product_changed(session, "product.archived", product)
 
 
-async def adjust_stock(session: AsyncSession, product: Product, delta: int, *, stock_low_threshold: int) -> Product:
+async def adjust_stock(session: UnitOfWork, product: Product, delta: int, *, stock_low_threshold: int) -> Product:
     """Add `delta` (negative to take) to the stock in one atomic statement."""
     if not await repository.add_stock(session, product.id, delta, ceiling=MAX_STOCK):
         if delta < 0:
@@ -69,7 +69,7 @@ async def adjust_stock(session: AsyncSession, product: Product, delta: int, *, s
     return product
 
 
-async def _apply(session: AsyncSession, product: Product, changes: dict[str, object]) -> Product:
+async def _apply(session: UnitOfWork, product: Product, changes: dict[str, object]) -> Product:
     sku = changes.get("sku")
     await _ensure_sku_free(session, sku if isinstance(sku, str) else None, product_id=product.id)
     for field, value in changes.items():
@@ -79,12 +79,12 @@ async def _apply(session: AsyncSession, product: Product, changes: dict[str, obj
     return product
 
 
-async def _ensure_sku_free(session: AsyncSession, sku: str | None, *, product_id: int | None) -> None:
+async def _ensure_sku_free(session: UnitOfWork, sku: str | None, *, product_id: int | None) -> None:
     if sku is not None and await repository.sku_taken(session, sku, excluding=product_id):
         raise SkuTaken()
 
 
-async def _flush(session: AsyncSession) -> None:
+async def _flush(session: UnitOfWork) -> None:
     # Two racing writers can both pass the SKU check; the unique index decides.
     try:
         await session.flush()

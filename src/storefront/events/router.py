@@ -10,15 +10,15 @@ from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.websockets import WebSocketDisconnected
 
 from storefront.auth.dependencies import SessionPrincipal
-from storefront.db import Database, SessionDep, utcnow
+from storefront.broker import StreamCounter, TooManyStreams
+from storefront.context import AppContext, SessionDep, app_context
+from storefront.db import utcnow
 from storefront.errors import InvalidToken, NotAuthenticated
 from storefront.events import service
 from storefront.events.schemas import EventRead, TicketRead
 from storefront.events.stream import (
     Listener,
     SessionEnded,
-    StreamCounter,
-    TooManyStreams,
     client_address,
     events_for,
     stream_listener,
@@ -45,7 +45,7 @@ async def _stream_slot(
     listener: Annotated[Listener, Depends(_stream_listener)], request: Request
 ) -> AsyncIterator[Listener]:
     """The listener, holding a slot of their address and one of theirs until the response ends (429 if none)."""
-    counter: StreamCounter = request.app.state.stream_counter
+    counter = app_context(request).streams
     with counter.per_address.hold(client_address(request)), counter.per_user.hold(listener.user.id):
         yield listener
 
@@ -72,9 +72,9 @@ async def stream_events(
     last_event_id: Annotated[int | None, Header(ge=0, le=2**63 - 1)] = None,
 ) -> AsyncIterator[ServerSentEvent]:
     """Server-Sent Events: `id:` is the event id; `Last-Event-ID` replays what was missed."""
-    database: Database = request.app.state.database
+    context = app_context(request)
     with contextlib.suppress(SessionEnded):  # the stream ends with its login session
-        async for event in events_for(database, listener, last_event_id if last_event_id is not None else since):
+        async for event in events_for(context, listener, last_event_id if last_event_id is not None else since):
             yield ServerSentEvent(raw_data=event.model_dump_json(), id=str(event.id), event=event.type)
 
 
@@ -84,7 +84,7 @@ async def _guarded(websocket: WebSocket) -> AsyncIterator[StreamCounter]:
     # Accepted before any refusal: a close code reaches the client only on an
     # open socket (a refused handshake is a bare HTTP 403 to browsers).
     await websocket.accept()
-    counter: StreamCounter = websocket.app.state.stream_counter
+    counter = app_context(websocket).streams
     try:
         with counter.per_address.hold(client_address(websocket)):
             yield counter
@@ -113,16 +113,16 @@ async def websocket_events(websocket: WebSocket, since: Since = None) -> None:
         if listener is None:
             raise CloseSocket(status.WS_1008_POLICY_VIOLATION, "invalid credentials")
         with counter.per_user.hold(listener.user.id):
-            await _pump(websocket, websocket.app.state.database, listener, since)
+            await _pump(websocket, app_context(websocket), listener, since)
 
 
-async def _pump(websocket: WebSocket, database: Database, listener: Listener, since: int | None) -> None:
+async def _pump(websocket: WebSocket, context: AppContext, listener: Listener, since: int | None) -> None:
     """Send events and answer pings until the client leaves, its session ends
     (close 1008), the server shuts down (1001) or a message is refused."""
 
     async def send_events() -> None:
         try:
-            async for event in events_for(database, listener, since):
+            async for event in events_for(context, listener, since):
                 await websocket.send_text(event.model_dump_json())
         except SessionEnded:
             raise CloseSocket(status.WS_1008_POLICY_VIOLATION, "session ended") from None

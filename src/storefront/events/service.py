@@ -5,40 +5,17 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import repository as auth_repository
-from storefront.db import Database, after_commit, utcnow
-from storefront.events.broker import LocalBroker
-from storefront.events.schemas import PublishedEvent, SessionsEnded
+from storefront.db import utcnow
+from storefront.messages import PublishedEvent
 from storefront.models import Audience, Event, StreamTicket, User
 
 TICKET_SECONDS = 60
 REPLAY_LIMIT = 1000
-
-
-async def record(
-    session: AsyncSession,
-    type_: str,
-    data: dict[str, Any],
-    *,
-    audience: Audience = Audience.public,
-    user_id: int | None = None,
-) -> Event:
-    """Add an event to the log in the current transaction; it is published
-    to live streams only once that transaction commits."""
-    event = Event(type=type_, data=data, audience=audience, user_id=user_id, created_at=utcnow())
-    session.add(event)
-    await session.flush()
-    published = PublishedEvent.model_validate(event)
-    database = session.info.get("database")
-    broker = getattr(database, "broker", None)
-    if broker is not None:
-        after_commit(session, lambda: broker.publish([published]))
-    return event
 
 
 def may_see(user: User, event: PublishedEvent) -> bool:
@@ -89,15 +66,6 @@ async def stream_owner(session: AsyncSession, user_id: int, session_id: int | No
     else:
         user = await session.get(User, user_id)
     return user if user is not None and user.is_active else None
-
-
-def end_streams(session: AsyncSession, ended: SessionsEnded) -> None:
-    """Close the streams of these ended sessions, in every process, once the transaction commits."""
-    database: Database | None = session.info.get("database")
-    broker: LocalBroker | None = database.broker if database is not None else None
-    # No broker, no streams: the Database is used outside the app (CLI tasks, service tests).
-    if broker is not None:
-        after_commit(session, lambda: broker.end_sessions(ended))
 
 
 def _hash(ticket: str) -> str:

@@ -8,32 +8,17 @@ the login session it was opened with and ends when that session does.
 
 from __future__ import annotations
 
-import contextlib
-from collections import Counter
-from collections.abc import AsyncIterator, Hashable, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Generic, TypeVar
 
 from starlette.requests import HTTPConnection
 
 from storefront.auth.dependencies import user_for_access_token
 from storefront.auth.tokens import read_access_token
-from storefront.db import Database
-from storefront.errors import AppError
+from storefront.context import AppContext, app_context
 from storefront.events import service
-from storefront.events.broker import LocalBroker
 from storefront.events.schemas import EventRead
 from storefront.models import User
-
-K = TypeVar("K", bound=Hashable)
-
-
-class TooManyStreams(AppError):
-    status_code = 429
-    code = "too_many_streams"
-
-    def default_detail(self) -> str:
-        return "Too many open event streams for this account; close one first."
 
 
 class SessionEnded(Exception):
@@ -53,7 +38,7 @@ async def stream_listener(connection: HTTPConnection) -> Listener | None:
 
     API keys open no stream: a stream must end with a session.
     """
-    database: Database = connection.app.state.database
+    database = app_context(connection).database
     header = connection.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
@@ -81,54 +66,7 @@ def client_address(connection: HTTPConnection) -> str:
     return connection.client.host if connection.client is not None else "unknown"
 
 
-class Slots(Generic[K]):
-    """Open connections per key (a user, an address) in this process, capped."""
-
-    def __init__(self, limit: int, detail: str | None = None) -> None:
-        self.limit = limit
-        self.detail = detail
-        self.open: Counter[K] = Counter()
-
-    def acquire(self, key: K) -> bool:
-        if self.open[key] >= self.limit:
-            return False
-        self.open[key] += 1
-        return True
-
-    def release(self, key: K) -> None:
-        self.open[key] -= 1
-        if self.open[key] <= 0:
-            del self.open[key]
-
-    @contextlib.contextmanager
-    def hold(self, key: K) -> Iterator[None]:
-        """One slot for the block; TooManyStreams when none is free."""
-        if not self.acquire(key):
-            raise TooManyStreams(self.detail)
-        try:
-            yield
-        finally:
-            self.release(key)
-
-    @property
-    def total(self) -> int:
-        return sum(self.open.values())
-
-
-class StreamCounter:
-    """The caps of this process: event streams per user, WebSockets and streams per client address."""
-
-    def __init__(self, per_user: int, *, per_address: int) -> None:
-        self.per_user = Slots[int](per_user)
-        self.per_address = Slots[str](per_address, "Too many open connections from this address; close one first.")
-
-    @property
-    def total(self) -> int:
-        """Open event streams."""
-        return self.per_user.total
-
-
-async def events_for(database: Database, listener: Listener, since: int | None) -> AsyncIterator[EventRead]:
+async def events_for(context: AppContext, listener: Listener, since: int | None) -> AsyncIterator[EventRead]:
     """Missed events after `since` (from the log), then live ones, as the listener may see them.
 
     The subscription starts before the replay query, so an event committed in
@@ -136,7 +74,7 @@ async def events_for(database: Database, listener: Listener, since: int | None) 
     is checked once more, so a logout committed since the stream authenticated
     is not missed. Raises SessionEnded when the listener's session ends.
     """
-    broker: LocalBroker = database.broker
+    broker, database = context.broker, context.database
     user = listener.user
     with broker.subscribe(user.id, listener.session_id) as subscription:
         replayed: set[int] = set()

@@ -10,13 +10,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy import Select
-
-from storefront.db import Database
+from sqlalchemy.ext.asyncio import AsyncSession
 
 ExportFormat = Literal["csv", "jsonl"]
 # A cell starting with one of these is a formula to a spreadsheet (CSV
@@ -27,8 +27,11 @@ BATCH = 500
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "jsonl": "application/jsonl"}
 
 
-async def _rows(database: Database, query: Select[Any]) -> AsyncIterator[Any]:
-    async with database.read_session() as session:
+Sessions = Callable[[], AbstractAsyncContextManager[AsyncSession]]
+
+
+async def _rows(sessions: Sessions, query: Select[Any]) -> AsyncIterator[Any]:
+    async with sessions() as session:
         result = await session.stream_scalars(query.execution_options(yield_per=BATCH))
         async for row in result:
             yield row
@@ -68,7 +71,7 @@ async def _jsonl_lines(rows: AsyncIterator[Any], schema: type[BaseModel]) -> Asy
 
 
 def export_response(
-    database: Database,
+    sessions: Sessions,
     query: Select[Any],
     *,
     name: str,
@@ -77,7 +80,7 @@ def export_response(
     header: Sequence[str],
     to_row: Callable[[Any], Sequence[Any]],
 ) -> StreamingResponse:
-    rows = _rows(database, query)
+    rows = _rows(sessions, query)
     body = _csv_lines(rows, header, to_row) if fmt == "csv" else _jsonl_lines(rows, schema)
     return StreamingResponse(
         body,

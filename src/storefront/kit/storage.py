@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
 from urllib.parse import urlsplit
 
 import obstore
-from fastapi import Depends, Request
 from obstore.store import LocalStore, ObjectStore, S3Store
 
 from storefront.config import Settings
@@ -72,11 +70,3 @@ def storage_from_settings(settings: Settings) -> Storage:
         )
         return Storage(store)
     raise ValueError("STORAGE_URL must be file:///path or s3://bucket[/prefix]")
-
-
-async def _storage_from_app(request: Request) -> Storage:
-    storage: Storage = request.app.state.storage
-    return storage
-
-
-StorageDep = Annotated[Storage, Depends(_storage_from_app)]

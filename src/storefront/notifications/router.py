@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request, Response
 
 from storefront.auth.dependencies import AdminUser
-from storefront.db import SessionDep
+from storefront.context import SessionDep
 from storefront.errors import NotFound
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, fetch_page, set_page_headers
@@ -37,7 +37,7 @@ ValidEmail = Annotated[Email, Depends(_email)]
 @router.post("/email", status_code=202, response_model=EmailQueued, responses=problems(422))
 async def send_email(body: EmailCreate, _: AdminUser, session: SessionDep, response: Response) -> EmailQueued:
     """Queue an email; the worker delivers it (at least once, with retries)."""
-    email = await service.queue(session, to=str(body.to), subject=body.subject, text=body.body)
+    email = await session.queue_message(to=str(body.to), subject=body.subject, text=body.body)
     response.headers["Location"] = f"/api/v1/notifications/{email.id}"
     return EmailQueued(id=email.id)
 

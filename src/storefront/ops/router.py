@@ -7,13 +7,14 @@ from contextlib import closing
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from storefront import metrics
-from storefront.db import Database
+from storefront.context import ContextDep
+from storefront.database import Database
 from storefront.log import get_logger
 from storefront.worker import queue_status
 
@@ -38,13 +39,11 @@ async def health() -> Health:
 
 
 @router.get("/ready", response_model=Readiness, responses={503: {"model": Readiness}})
-async def ready(request: Request) -> JSONResponse:
+async def ready(context: ContextDep) -> JSONResponse:
     """Readiness: the database (and Redis, when configured) answer."""
-    database: Database = request.app.state.database
-    checks = {"database": await _check(_ping_database(database), "database")}
-    redis = getattr(request.app.state, "redis", None)
-    if redis is not None:
-        checks["redis"] = await _check(redis.ping(), "redis")
+    checks = {"database": await _check(_ping_database(context.database), "database")}
+    if context.redis is not None:
+        checks["redis"] = await _check(context.redis.ping(), "redis")
     ok = all(value == "ok" for value in checks.values())
     body = Readiness(status="ready" if ok else "unavailable", checks=checks)
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
@@ -81,14 +80,13 @@ async def _check(probe: object, name: str) -> str:
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
 )
-async def metrics_endpoint(request: Request) -> Response:
+async def metrics_endpoint(context: ContextDep) -> Response:
     """Prometheus metrics (restrict access at the edge)."""
-    database: Database = request.app.state.database
+    database = context.database
     with contextlib.suppress(Exception):  # a database outage must not hide the other metrics
         for status, count in (await queue_status(database)).items():
             metrics.EMAILS.labels(status).set(count)
-    counter = getattr(request.app.state, "stream_counter", None)
-    metrics.OPEN_STREAMS.set(counter.total if counter is not None else 0)
+    metrics.OPEN_STREAMS.set(context.streams.total)
     pool = database.engine.pool
     metrics.DB_POOL_IN_USE.set(pool.checkedout() if hasattr(pool, "checkedout") else 0)
     body, content_type = metrics.render()

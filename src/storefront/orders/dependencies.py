@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request
 
 from storefront.auth.dependencies import CurrentUser
-from storefront.db import SessionDep
+from storefront.context import SessionDep
 from storefront.models import Order
 from storefront.orders import repository
 from storefront.orders.errors import OrderNotFound

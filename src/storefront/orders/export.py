@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.kit.export import ExportFormat, export_response
 from storefront.models import Order
 from storefront.orders.schemas import OrderRead
@@ -33,4 +33,6 @@ def _csv_row(order: Order) -> Sequence[Any]:
 
 def orders_response(database: Database, fmt: ExportFormat) -> StreamingResponse:
     query = select(Order).options(selectinload(Order.items)).order_by(Order.id)
-    return export_response(database, query, name="orders", fmt=fmt, schema=OrderRead, header=HEADER, to_row=_csv_row)
+    return export_response(
+        database.read_session, query, name="orders", fmt=fmt, schema=OrderRead, header=HEADER, to_row=_csv_row
+    )

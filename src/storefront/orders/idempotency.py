@@ -22,7 +22,8 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth.dependencies import CurrentUser
-from storefront.db import SessionDep, utcnow
+from storefront.context import SessionDep
+from storefront.db import utcnow
 from storefront.errors import Conflict, Unprocessable
 from storefront.models import IdempotencyRecord
 

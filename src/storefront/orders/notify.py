@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from storefront.catalog import notify as catalog_notify
-from storefront.events import service as events
 from storefront.models import Audience, Order, User
-from storefront.notifications import service as notifications
 from storefront.orders.schemas import OrderRead
+from storefront.uow import UnitOfWork
 
 
 def _summary(order: Order) -> dict[str, object]:
@@ -31,23 +28,19 @@ def _email_context(user: User, order: Order) -> dict[str, object]:
     }
 
 
-async def order_placed(session: AsyncSession, owner: User, order: Order) -> None:
-    await events.record(session, "order.created", _summary(order), audience=Audience.owner, user_id=order.user_id)
-    await notifications.queue_template(
-        session, "order_confirmation", to=owner.email, context=_email_context(owner, order)
-    )
+async def order_placed(uow: UnitOfWork, owner: User, order: Order) -> None:
+    await uow.record_event("order.created", _summary(order), audience=Audience.owner, user_id=order.user_id)
+    await uow.queue_email("order_confirmation", to=owner.email, context=_email_context(owner, order))
 
 
-async def status_changed(session: AsyncSession, order: Order, previous: str) -> None:
-    owner = await session.get(User, order.user_id)
+async def status_changed(uow: UnitOfWork, order: Order, previous: str) -> None:
+    owner = await uow.get(User, order.user_id)
     data = _summary(order) | {"previous_status": previous}
-    await events.record(session, "order.status_changed", data, audience=Audience.owner, user_id=order.user_id)
+    await uow.record_event("order.status_changed", data, audience=Audience.owner, user_id=order.user_id)
     if owner is not None and owner.is_active:
-        await notifications.queue_template(
-            session, "order_status", to=owner.email, context=_email_context(owner, order)
-        )
+        await uow.queue_email("order_status", to=owner.email, context=_email_context(owner, order))
 
 
-async def stock_taken(session: AsyncSession, lines: Sequence[tuple[int, int]], threshold: int) -> None:
-    catalog_notify.forget_after_commit(session, *(product_id for product_id, _ in lines), everywhere=True)
-    await catalog_notify.stock_lowered(session, dict(lines), threshold)
+async def stock_taken(uow: UnitOfWork, lines: Sequence[tuple[int, int]], threshold: int) -> None:
+    uow.evict(*(product_id for product_id, _ in lines))
+    await catalog_notify.stock_lowered(uow, dict(lines), threshold)

@@ -6,8 +6,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import CurrentUser, StaffUser
-from storefront.config import SettingsDep
-from storefront.db import SessionDep
+from storefront.context import DatabaseDep, SessionDep, SettingsDep
 from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
@@ -73,9 +72,9 @@ async def list_orders(
 
 
 @router.get("/export", responses={200: {"content": {"text/csv": {}, "application/jsonl": {}}}, **problems(403, 422)})
-async def export_orders(_: StaffUser, request: Request, format: ExportFormat = "csv") -> StreamingResponse:
+async def export_orders(_: StaffUser, database: DatabaseDep, format: ExportFormat = "csv") -> StreamingResponse:
     """Every order as CSV or JSON Lines, streamed from the database row by row."""
-    return export.orders_response(request.app.state.database, format)
+    return export.orders_response(database, format)
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=problems(404, 422))

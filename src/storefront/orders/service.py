@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from storefront.catalog import notify as catalog_notify
 from storefront.catalog.errors import InsufficientStock
 from storefront.models import Order, OrderItem, OrderStatus, User
 from storefront.orders import notify, repository
 from storefront.orders.errors import InvalidTransition, UnknownProduct
 from storefront.orders.schemas import OrderCreate
+from storefront.uow import UnitOfWork
 
 # Forward moves staff may make; cancelling is handled apart (it returns stock).
 NEXT_STATUS = {
@@ -26,7 +24,7 @@ NEXT_STATUS = {
 
 
 async def place(
-    session: AsyncSession, user: User, data: OrderCreate, *, currency: str, stock_low_threshold: int
+    session: UnitOfWork, user: User, data: OrderCreate, *, currency: str, stock_low_threshold: int
 ) -> Order:
     """Take stock for every line or none, and record the order at today's prices."""
     wanted = [(line.product_id, line.quantity) for line in data.items]
@@ -69,17 +67,17 @@ def may_cancel(actor: User, order: Order) -> bool:
     return order.user_id == actor.id and order.status == OrderStatus.pending
 
 
-async def cancel(session: AsyncSession, actor: User, order: Order) -> Order:
+async def cancel(session: UnitOfWork, actor: User, order: Order) -> Order:
     """Cancel and put the stock back, in the same transaction."""
     if not may_cancel(actor, order):
         raise InvalidTransition(f"An order that is {order.status} cannot be cancelled by you.")
     returned = [(item.product_id, item.quantity) for item in order.items]
     await repository.return_stock(session, returned)
-    catalog_notify.forget_after_commit(session, *(product_id for product_id, _ in returned), everywhere=True)
+    session.evict(*(product_id for product_id, _ in returned))
     return await _move(session, order, OrderStatus.cancelled)
 
 
-async def change_status(session: AsyncSession, actor: User, order: Order, status: OrderStatus) -> Order:
+async def change_status(session: UnitOfWork, actor: User, order: Order, status: OrderStatus) -> Order:
     """Move an order along pending → paid → shipped → delivered, or cancel it."""
     if status == OrderStatus.cancelled:
         return await cancel(session, actor, order)
@@ -88,7 +86,7 @@ async def change_status(session: AsyncSession, actor: User, order: Order, status
     return await _move(session, order, status)
 
 
-async def _move(session: AsyncSession, order: Order, status: OrderStatus) -> Order:
+async def _move(session: UnitOfWork, order: Order, status: OrderStatus) -> Order:
     previous = str(order.status)
     order.status = status
     await session.flush()

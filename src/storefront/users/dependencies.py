@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth.dependencies import CurrentPrincipal, CurrentUser
 from storefront.auth.errors import FreshLoginRequired
-from storefront.db import SessionDep
+from storefront.context import SessionDep
 from storefront.models import User
 from storefront.users import repository
 from storefront.users.errors import UserNotFound

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
-from storefront.db import Database
+from storefront.database import Database
 from storefront.kit.export import export_response
 from storefront.models import User
 from storefront.users.schemas import UserRead
@@ -30,4 +30,6 @@ def _csv_row(user: User) -> Sequence[Any]:
 
 def users_response(database: Database) -> StreamingResponse:
     query = select(User).order_by(User.id)
-    return export_response(database, query, name="users", fmt="csv", schema=UserRead, header=HEADER, to_row=_csv_row)
+    return export_response(
+        database.read_session, query, name="users", fmt="csv", schema=UserRead, header=HEADER, to_row=_csv_row
+    )

@@ -6,7 +6,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, CurrentUser
-from storefront.db import SessionDep
+from storefront.context import DatabaseDep, SessionDep
 from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
@@ -74,9 +74,9 @@ async def create_user(body: UserCreate, _: AdminUser, session: SessionDep, respo
 
 # Declared before `/{user_id}`, which would otherwise claim the path.
 @router.get("/export.csv", responses={200: {"content": {"text/csv": {}}}, **problems(403)})
-async def export_users(_: AdminUser, request: Request) -> StreamingResponse:
+async def export_users(_: AdminUser, database: DatabaseDep) -> StreamingResponse:
     """All users as CSV (`id,email,username,full_name,role,is_active,created_at`), streamed."""
-    return export.users_response(request.app.state.database)
+    return export.users_response(database)
 
 
 @router.get("/{user_id}", response_model=UserRead, responses=problems(404, 422))

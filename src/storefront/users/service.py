@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import repository as auth_repository
 from storefront.auth import sessions
 from storefront.auth.passwords import hash_password, password_problem
 from storefront.models import Role, User
+from storefront.uow import UnitOfWork
 from storefront.users import repository
 from storefront.users.errors import EmailTaken, LastAdmin, UsernameTaken, WeakPassword
 from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRegister, UserSelfUpdate
@@ -19,7 +19,7 @@ def check_password(password: str, *, email: str, username: str) -> None:
         raise WeakPassword(problem)
 
 
-async def create(session: AsyncSession, data: UserRegister | UserCreate, *, role: Role = Role.customer) -> User:
+async def create(session: UnitOfWork, data: UserRegister | UserCreate, *, role: Role = Role.customer) -> User:
     check_password(data.password, email=data.email, username=data.username)
     await _ensure_unique(session, email=data.email, username=data.username, user_id=None)
     user = User(
@@ -35,7 +35,7 @@ async def create(session: AsyncSession, data: UserRegister | UserCreate, *, role
     return user
 
 
-async def update(session: AsyncSession, user: User, data: UserSelfUpdate | UserAdminUpdate) -> User:
+async def update(session: UnitOfWork, user: User, data: UserSelfUpdate | UserAdminUpdate) -> User:
     changes = data.changes()
     await _ensure_unique(session, email=changes.get("email"), username=changes.get("username"), user_id=user.id)
     deactivating = changes.get("is_active") is False and user.is_active
@@ -49,7 +49,7 @@ async def update(session: AsyncSession, user: User, data: UserSelfUpdate | UserA
     return user
 
 
-async def deactivate_and_erase(session: AsyncSession, user: User) -> None:
+async def deactivate_and_erase(session: UnitOfWork, user: User) -> None:
     """Delete as far as the law asks: personal data goes, orders stay."""
     await _keep_an_admin(session, user)
     user.is_active = False
@@ -64,7 +64,7 @@ async def deactivate_and_erase(session: AsyncSession, user: User) -> None:
     await auth_repository.revoke_api_keys(session, user.id)
 
 
-async def _keep_an_admin(session: AsyncSession, user: User) -> None:
+async def _keep_an_admin(session: UnitOfWork, user: User) -> None:
     """Refuse to take away the last active admin (409 `last_admin`).
 
     Another admin counts only if their row can be locked until this change
@@ -76,16 +76,14 @@ async def _keep_an_admin(session: AsyncSession, user: User) -> None:
         raise LastAdmin()
 
 
-async def _ensure_unique(
-    session: AsyncSession, *, email: str | None, username: str | None, user_id: int | None
-) -> None:
+async def _ensure_unique(session: UnitOfWork, *, email: str | None, username: str | None, user_id: int | None) -> None:
     if email is not None and await repository.email_taken(session, email, excluding=user_id):
         raise EmailTaken()
     if username is not None and await repository.username_taken(session, username, excluding=user_id):
         raise UsernameTaken()
 
 
-async def _flush_unique(session: AsyncSession) -> None:
+async def _flush_unique(session: UnitOfWork) -> None:
     # Two racing requests can both pass the checks; the unique index decides.
     try:
         await session.flush()

@@ -1,29 +1,34 @@
-"""Fan-out of committed events, and of ended login sessions, to the streams open
-in this process.
+"""The broker: what a commit causes elsewhere, fanned out to every process.
 
-`LocalBroker` delivers to this process only (the embedded default). With
-`REDIS_URL`, `RedisBroker` publishes on Redis channels and one subscriber per
-process fans out what arrives, so every worker process and every replica
-delivers every event and closes the streams of every ended session. A
-subscriber that cannot keep up is dropped; its client reconnects and replays
-what it missed from the event log.
+Three channels (`storefront.messages`): committed events go to the streams
+open here; ended login sessions close their streams; changed products are
+evicted from the product cache. `LocalBroker` reaches this process only (the
+embedded default). With `REDIS_URL`, `RedisBroker` publishes on Redis channels
+and one subscriber per process fans out what arrives, so every worker process
+and every replica hears everything. A stream that cannot keep up is dropped;
+its client reconnects and replays what it missed from the event log.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from typing import Generic, TypeVar
 
 from redis.asyncio import Redis
 
-from storefront.events.schemas import PublishedEvent, SessionsEnded
+from storefront.errors import AppError
 from storefront.log import get_logger
+from storefront.messages import ProductsChanged, PublishedEvent, SessionsEnded
 
 CHANNEL = "storefront:events"
 SESSIONS_CHANNEL = "storefront:sessions-ended"
+PRODUCTS_CHANNEL = "storefront:products-changed"
 QUEUE_SIZE = 1000
 log = get_logger("storefront.events")
+K = TypeVar("K", bound=Hashable)
 
 
 class Subscription:
@@ -61,9 +66,24 @@ class Subscription:
             yield event
 
 
+ProductListener = Callable[[ProductsChanged | None], None]
+
+
 class LocalBroker:
     def __init__(self) -> None:
         self.subscriptions: set[Subscription] = set()
+        self.product_listeners: list[ProductListener] = []
+
+    def on_products_changed(self, listener: ProductListener) -> None:
+        """Call `listener` for every change; with None when changes may have been missed (Redis reconnected)."""
+        self.product_listeners.append(listener)
+
+    def products_changed_here(self, changed: ProductsChanged | None) -> None:
+        for listener in self.product_listeners:
+            listener(changed)
+
+    async def products_changed(self, changed: ProductsChanged) -> None:
+        self.products_changed_here(changed)
 
     @contextlib.contextmanager
     def subscribe(self, user_id: int | None = None, session_id: int | None = None) -> Iterator[Subscription]:
@@ -123,6 +143,10 @@ class RedisBroker(LocalBroker):
         self.close_sessions(ended)
         await self.redis.publish(SESSIONS_CHANNEL, ended.model_dump_json())
 
+    async def products_changed(self, changed: ProductsChanged) -> None:
+        self.products_changed_here(changed)
+        await self.redis.publish(PRODUCTS_CHANNEL, changed.model_dump_json())
+
     async def start(self) -> None:
         self._listener = asyncio.create_task(self._listen(), name="storefront-event-listener")
         await asyncio.wait_for(self._ready.wait(), timeout=10)
@@ -131,7 +155,7 @@ class RedisBroker(LocalBroker):
         while True:
             try:
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(CHANNEL, SESSIONS_CHANNEL)
+                    await pubsub.subscribe(CHANNEL, SESSIONS_CHANNEL, PRODUCTS_CHANNEL)
                     self._ready.set()
                     async for message in pubsub.listen():
                         if message["type"] == "message":
@@ -144,6 +168,7 @@ class RedisBroker(LocalBroker):
                 # stream ends, and its client reconnects (authenticating again)
                 # and replays what it missed.
                 self.close_all()
+                self.products_changed_here(None)
                 self._ready.set()
                 await asyncio.sleep(1)
 
@@ -151,6 +176,9 @@ class RedisBroker(LocalBroker):
         name = channel.decode() if isinstance(channel, bytes) else channel
         if name == SESSIONS_CHANNEL:
             self.close_sessions(SessionsEnded.model_validate_json(data))
+        elif name == PRODUCTS_CHANNEL:
+            changed = ProductsChanged.model_validate_json(data)
+            self.products_changed_here(changed)
         else:
             self.deliver(PublishedEvent.model_validate_json(data))
 
@@ -160,3 +188,58 @@ class RedisBroker(LocalBroker):
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._listener
+
+
+class TooManyStreams(AppError):
+    status_code = 429
+    code = "too_many_streams"
+
+    def default_detail(self) -> str:
+        return "Too many open event streams for this account; close one first."
+
+
+class Slots(Generic[K]):
+    """Open connections per key (a user, an address) in this process, capped."""
+
+    def __init__(self, limit: int, detail: str | None = None) -> None:
+        self.limit = limit
+        self.detail = detail
+        self.open: Counter[K] = Counter()
+
+    def acquire(self, key: K) -> bool:
+        if self.open[key] >= self.limit:
+            return False
+        self.open[key] += 1
+        return True
+
+    def release(self, key: K) -> None:
+        self.open[key] -= 1
+        if self.open[key] <= 0:
+            del self.open[key]
+
+    @contextlib.contextmanager
+    def hold(self, key: K) -> Iterator[None]:
+        """One slot for the block; TooManyStreams when none is free."""
+        if not self.acquire(key):
+            raise TooManyStreams(self.detail)
+        try:
+            yield
+        finally:
+            self.release(key)
+
+    @property
+    def total(self) -> int:
+        return sum(self.open.values())
+
+
+class StreamCounter:
+    """The caps of this process: event streams per user, WebSockets and streams per client address."""
+
+    def __init__(self, per_user: int, *, per_address: int) -> None:
+        self.per_user = Slots[int](per_user)
+        self.per_address = Slots[str](per_address, "Too many open connections from this address; close one first.")
+
+    @property
+    def total(self) -> int:
+        """Open event streams."""
+        return self.per_user.total

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
@@ -14,12 +15,15 @@ SUBJECTS = {
     "password_reset": "Reset your {shop} password",
 }
 
-_environment = Environment(
-    loader=PackageLoader("storefront.notifications", "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    undefined=StrictUndefined,
-    keep_trailing_newline=True,
-)
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("storefront.mail", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +36,6 @@ class Rendered:
 def render(kind: str, context: dict[str, Any]) -> Rendered:
     return Rendered(
         subject=SUBJECTS[kind].format(**context),
-        text=_environment.get_template(f"{kind}.txt").render(context),
-        html=_environment.get_template(f"{kind}.html").render(context),
+        text=_environment().get_template(f"{kind}.txt").render(context),
+        html=_environment().get_template(f"{kind}.html").render(context),
     )

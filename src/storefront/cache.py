@@ -2,9 +2,10 @@
 
 `GET /api/v1/products/{id}` answers from here for up to `PRODUCT_CACHE_SECONDS`
 (default 30 s). Every change made through the app evicts its product after the
-commit: at once in the process that made it, and through the broker in every
-other process and replica (`product.*` events for catalog writes, internal
-`cache.evict` messages for stock taken or returned by orders). The TTL only
+commit: a unit of work that changed products (`uow.evict`, catalog edits and
+stock taken or returned alike) publishes `ProductsChanged` on the broker's own
+channel, heard at once in this process and through Redis in every other. When
+the broker may have missed messages (Redis reconnected), everything goes. The TTL only
 bounds how long a change made behind the app's back (directly in the database,
 or a lost pub/sub message) stays visible. Placing an order never reads this
 cache: stock is checked by the database, so staleness costs freshness of a
@@ -14,13 +15,13 @@ displayed number, never correctness.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from storefront.events.broker import LocalBroker
+from storefront.broker import LocalBroker
+from storefront.messages import ProductsChanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,6 @@ class ProductCache:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
         self._entries: OrderedDict[int, CachedProduct] = OrderedDict()
-        self._listener: asyncio.Task[None] | None = None
         self._inflight: dict[int, asyncio.Future[CachedProduct | None]] = {}
 
     @property
@@ -104,27 +104,13 @@ class ProductCache:
         for product_id in product_ids:
             self._entries.pop(product_id, None)
 
-    async def follow(self, broker: LocalBroker) -> None:
-        """Evict on every `product.*` event, from whichever process it came."""
-
-        async def listen() -> None:
-            while True:
-                with broker.subscribe() as subscription:
-                    async for event in subscription:
-                        if event.type.startswith("product.") and isinstance(event.data.get("id"), int):
-                            self.evict(event.data["id"])
-                        elif event.type == "cache.evict":
-                            self.evict(*(pid for pid in event.data.get("product_ids", []) if isinstance(pid, int)))
-                # The subscription ended (we fell behind, or shutdown): evictions
-                # may have been missed, so forget everything and listen again.
-                self._entries.clear()
-                await asyncio.sleep(0.1)
-
+    def follow(self, broker: LocalBroker) -> None:
+        """Evict what the broker says changed, from whichever process it came."""
         if self.enabled:
-            self._listener = asyncio.create_task(listen(), name="storefront-product-cache")
+            broker.on_products_changed(self._changed)
 
-    async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+    def _changed(self, changed: ProductsChanged | None) -> None:
+        if changed is None:  # changes may have been missed: forget everything
+            self._entries.clear()
+        else:
+            self.evict(*changed.product_ids)

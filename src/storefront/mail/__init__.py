@@ -1,0 +1,1 @@
+"""Email content: the templates every email is rendered from (below every domain: any may queue one)."""

@@ -1,0 +1,144 @@
+"""The unit of work: one transaction, and what it causes once it commits.
+
+A service asks for the side effects of its change explicitly, on the unit of
+work it was given: `record_event`, `queue_email`, `evict`, `end_sessions`.
+The rows (events, emails) are written in the same transaction; what must
+reach other parts of the system (live streams, the product cache in every
+process, the job worker) is held until `commit()` succeeds, then dispatched
+once through the app's `Effects`. A rollback discards it. Requests, CLI
+commands and the worker all commit this one way.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storefront.config import Settings
+from storefront.db import utcnow
+from storefront.log import get_logger
+from storefront.mail.templates import render
+from storefront.messages import ProductsChanged, PublishedEvent, SessionsEnded
+from storefront.models import Audience, Email, EmailStatus, Event
+
+log = get_logger("storefront.uow")
+
+AfterCommit = Callable[[], Awaitable[None] | None]
+
+
+@dataclass
+class Pending:
+    """What a committed transaction still has to make known."""
+
+    events: list[PublishedEvent] = field(default_factory=list)
+    ended_sessions: list[SessionsEnded] = field(default_factory=list)
+    changed_products: set[int] = field(default_factory=set)
+    emails_queued: bool = False
+    callbacks: list[AfterCommit] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.events or self.ended_sessions or self.changed_products or self.emails_queued or self.callbacks)
+
+    @property
+    def products(self) -> ProductsChanged | None:
+        return ProductsChanged(product_ids=tuple(sorted(self.changed_products))) if self.changed_products else None
+
+
+class Effects(Protocol):
+    """Where committed effects go: the broker, the worker's wake-up (`AppContext` builds it)."""
+
+    async def dispatch(self, pending: Pending) -> None: ...
+
+
+class UnitOfWork(AsyncSession):
+    """An `AsyncSession` that also collects what its transaction causes."""
+
+    def __init__(self, *args: Any, effects: Effects, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.effects = effects
+        self.settings = settings
+        self.pending = Pending()
+
+    async def record_event(
+        self, type_: str, data: dict[str, Any], *, audience: Audience = Audience.public, user_id: int | None = None
+    ) -> Event:
+        """Add an event to the log; live streams get it once the transaction commits."""
+        event = Event(type=type_, data=data, audience=audience, user_id=user_id, created_at=utcnow())
+        self.add(event)
+        await self.flush()
+        self.pending.events.append(PublishedEvent.model_validate(event))
+        return event
+
+    async def queue_email(self, kind: str, *, to: str, context: dict[str, Any]) -> Email:
+        """Render the `kind` template and put the email in the outbox; the worker is woken after commit."""
+        rendered = render(kind, {"shop": self.settings.app_name, **context})
+        return await self.queue_message(
+            to=to, subject=rendered.subject, text=rendered.text, html=rendered.html, kind=kind
+        )
+
+    async def queue_message(
+        self, *, to: str, subject: str, text: str, html: str | None = None, kind: str = "message"
+    ) -> Email:
+        """Put an email written by hand in the outbox (`queue_email` renders a template)."""
+        now = utcnow()
+        email = Email(
+            kind=kind,
+            to=to,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            status=EmailStatus.queued,
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        self.add(email)
+        await self.flush()
+        self.pending.emails_queued = True
+        return email
+
+    def evict(self, *product_ids: int) -> None:
+        """These products changed: their cached reads go, in every process, after commit."""
+        self.pending.changed_products.update(product_ids)
+
+    def end_sessions(self, ended: SessionsEnded) -> None:
+        """These login sessions ended: their event streams close, in every process, after commit."""
+        self.pending.ended_sessions.append(ended)
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        """Run `callback` once committed (deleting a replaced image file, say); never on rollback."""
+        self.pending.callbacks.append(callback)
+
+    async def commit(self) -> None:
+        await super().commit()
+        pending, self.pending = self.pending, Pending()
+        if pending:
+            await self._dispatch(pending)
+
+    async def rollback(self) -> None:
+        self.pending = Pending()
+        await super().rollback()
+
+    async def close(self) -> None:
+        # Closing without `commit()` rolls back: what was pending never happened.
+        self.pending = Pending()
+        await super().close()
+
+    async def _dispatch(self, pending: Pending) -> None:
+        try:
+            await self.effects.dispatch(pending)
+        except Exception:
+            # The change is committed; what was missed is recovered by replay
+            # (events), polling (emails) or the cache's TTL. It must not fail the caller.
+            log.exception("uow_dispatch_failed")
+        for callback in pending.callbacks:
+            try:
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("after_commit_failed")
