@@ -102,18 +102,22 @@ async def test_only_the_owner_or_an_admin_may_revoke_a_key(client: AsyncClient, 
     assert_problem(await client.delete(url, headers=admin.headers), 404, "api_key_not_found")
 
 
-async def test_a_key_may_revoke_itself_but_not_make_more_keys(client: AsyncClient, factory: Factory) -> None:
+async def test_a_key_may_revoke_itself_but_not_make_or_revoke_other_keys(client: AsyncClient, factory: Factory) -> None:
     actor = await factory.customer()
-    created = await _create(client, await _session_headers(client, actor))
+    login = await _session_headers(client, actor)
+    created, sibling = await _create(client, login), await _create(client, login)
     by_key = {"X-API-Key": created["key"]}
 
     more = await client.post(KEYS, json={"name": "another"}, headers=by_key)
     logout = await client.post("/api/v1/auth/logout", headers=by_key)
+    other = await client.delete(f"{KEYS}/{sibling['id']}", headers=by_key)
     itself = await client.delete(f"{KEYS}/{created['id']}", headers=by_key)
 
     assert_problem(more, 403, "fresh_login_required")
     assert_problem(logout, 403, "fresh_login_required")
+    assert_problem(other, 403, "fresh_login_required")
     assert itself.status_code == 204
+    assert (await client.get(ME, headers={"X-API-Key": sibling["key"]})).status_code == 200
 
 
 async def test_keys_list_only_the_callers_own(client: AsyncClient, factory: Factory) -> None:

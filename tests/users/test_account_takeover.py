@@ -101,3 +101,22 @@ async def test_two_admins_removing_each_other_at_once_never_leave_none(
                     row = await session.get(User, user.id)
                     assert row is not None
                     row.role = Role.customer
+
+
+async def test_an_admins_api_key_cannot_change_the_admins_own_email_by_id(
+    client: AsyncClient, factory: Factory
+) -> None:
+    admin = await factory.admin(email="boss@example.com")
+    customer = await factory.customer(email="ann@example.com")
+    key = await _api_key(client, admin.user.username)
+
+    own = await client.patch(
+        f"/api/v1/users/{admin.id}", json={"email": "thief@example.com"}, headers={"X-API-Key": key}
+    )
+    other = await client.patch(
+        f"/api/v1/users/{customer.id}", json={"email": "ann2@example.com"}, headers={"X-API-Key": key}
+    )
+
+    assert_problem(own, 403, "fresh_login_required")
+    assert other.status_code == 200, other.text  # administering others is what an admin's key is for
+    assert (await factory.reload(User, admin.id)).email == "boss@example.com"

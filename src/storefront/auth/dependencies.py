@@ -142,11 +142,19 @@ CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 ApiKeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The API key's id.")]
 
 
-async def _managed_api_key(key_id: ApiKeyId, session: SessionDep, user: CurrentUser) -> ApiKey:
-    """A live key of the caller's, or anyone's for an admin; else 404."""
-    key = await repository.visible_api_key(session, user, key_id)
+async def _managed_api_key(
+    key_id: ApiKeyId, session: SessionDep, principal: Annotated[Principal, Depends(_current_principal)]
+) -> ApiKey:
+    """A live key of the caller's, or anyone's for an admin; else 404.
+
+    An API key may revoke itself (whoever holds a leaked key can at least end
+    it) but no other key: managing keys needs a login (403 `fresh_login_required`).
+    """
+    key = await repository.visible_api_key(session, principal.user, key_id)
     if key is None:
         raise ApiKeyNotFound()
+    if principal.api_key_id is not None and principal.api_key_id != key.id:
+        raise FreshLoginRequired("Revoking another API key needs a login session (a bearer token), not an API key.")
     return key
 
 

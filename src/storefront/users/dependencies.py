@@ -7,13 +7,13 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.auth.dependencies import CurrentPrincipal, CurrentUser
+from storefront.auth.dependencies import CurrentPrincipal, CurrentUser, Principal
 from storefront.auth.errors import FreshLoginRequired
 from storefront.context import SessionDep
 from storefront.models import User
 from storefront.users import repository
 from storefront.users.errors import UserNotFound
-from storefront.users.schemas import UserSelfUpdate
+from storefront.users.schemas import UserAdminUpdate, UserSelfUpdate
 
 UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The user's id.")]
 
@@ -43,15 +43,26 @@ async def _writable_self(actor: CurrentUser, session: SessionDep) -> User:
     return actor
 
 
-async def _self_update(body: UserSelfUpdate, principal: CurrentPrincipal) -> UserSelfUpdate:
-    """The caller's changes to their own account; a new email needs a real login,
-    since a password reset goes to it."""
-    if "email" in body.model_fields_set and principal.api_key_id is not None:
+def _refuse_own_email_by_key(body: UserSelfUpdate, principal: Principal, user_id: int) -> None:
+    """A new email for one's own account needs a real login: a password reset goes to it."""
+    if "email" in body.model_fields_set and principal.api_key_id is not None and principal.user.id == user_id:
         raise FreshLoginRequired("Changing the email needs a login session (a bearer token), not an API key.")
+
+
+async def _self_update(body: UserSelfUpdate, principal: CurrentPrincipal) -> UserSelfUpdate:
+    """The caller's changes to their own account."""
+    _refuse_own_email_by_key(body, principal, principal.user.id)
+    return body
+
+
+async def _admin_update(body: UserAdminUpdate, user_id: UserId, principal: CurrentPrincipal) -> UserAdminUpdate:
+    """An admin's changes to an account: their own email, too, only with a real login."""
+    _refuse_own_email_by_key(body, principal, user_id)
     return body
 
 
 SelfUpdate = Annotated[UserSelfUpdate, Depends(_self_update)]
+AdminUpdate = Annotated[UserAdminUpdate, Depends(_admin_update)]
 VisibleUser = Annotated[User, Depends(_visible_user)]
 WritableUser = Annotated[User, Depends(_writable_user)]
 WritableSelf = Annotated[User, Depends(_writable_self)]

@@ -13,8 +13,8 @@ from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_p
 from storefront.kit.routing import api_router
 from storefront.models import Role, User
 from storefront.users import export, repository, service
-from storefront.users.dependencies import SelfUpdate, VisibleUser, WritableSelf, WritableUser
-from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRead
+from storefront.users.dependencies import AdminUpdate, SelfUpdate, VisibleUser, WritableSelf, WritableUser
+from storefront.users.schemas import UserCreate, UserRead
 
 router = api_router("/users", tags=["users"], responses=problems(401))
 
@@ -87,7 +87,7 @@ async def read_user(user: VisibleUser, request: Request, response: Response) -> 
 
 @router.patch("/{user_id}", response_model=UserRead, responses=problems(403, 404, 409, 412, 422))
 async def update_user(
-    body: UserAdminUpdate, _: AdminUser, user: WritableUser, session: SessionDep, request: Request, response: Response
+    body: AdminUpdate, _: AdminUser, user: WritableUser, session: SessionDep, request: Request, response: Response
 ) -> User:
     """Change a user, role and activity included; deactivating ends their sessions."""
     require_match(request, _etag(user))
