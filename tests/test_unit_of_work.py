@@ -1,0 +1,76 @@
+"""The unit of work: what a transaction causes is made known once it commits,
+exactly once, and never when it rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+
+from storefront.config import Settings
+from storefront.context import AppContext
+from storefront.messages import ProductsChanged, SessionsEnded
+from storefront.models import Email, Event
+
+
+@pytest.fixture
+async def context(settings: Settings, database: object) -> AsyncIterator[AppContext]:
+    context = AppContext.create(settings)
+    await context.start()
+    yield context
+    await context.stop()
+
+
+class Heard:
+    def __init__(self, context: AppContext) -> None:
+        self.products: list[ProductsChanged | None] = []
+        context.broker.on_products_changed(self.products.append)
+        self.jobs = context.jobs
+
+
+async def _cause_everything_then_fail(context: AppContext) -> None:
+    async with context.database.transaction() as uow:
+        await uow.record_event("product.updated", {"id": 7})
+        await uow.queue_message(to="ada@example.com", subject="Hi", text="hello")
+        uow.evict(7)
+        uow.end_sessions(SessionsEnded(user_id=1, session_ids=(3,)))
+        raise RuntimeError
+
+
+async def _count(context: AppContext, model: type[Event] | type[Email]) -> int:
+    async with context.database.read_session() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_rolled_back_unit_of_work_writes_and_announces_nothing(context: AppContext) -> None:
+    heard = Heard(context)
+    with context.broker.subscribe() as stream, context.broker.subscribe(1, 3) as session_stream:
+        with pytest.raises(RuntimeError):
+            await _cause_everything_then_fail(context)
+
+        assert stream.queue.empty()
+        assert not session_stream.closed
+    assert heard.products == []
+    assert not heard.jobs.event.is_set()
+    assert await _count(context, Event) == await _count(context, Email) == 0
+
+
+async def test_a_committed_unit_of_work_announces_each_effect_once(context: AppContext) -> None:
+    heard = Heard(context)
+    with context.broker.subscribe() as stream, context.broker.subscribe(1, 3) as session_stream:
+        async with context.database.transaction() as uow:
+            event = await uow.record_event("product.updated", {"id": 7})
+            await uow.queue_message(to="ada@example.com", subject="Hi", text="hello")
+            uow.evict(7, 8)
+            uow.evict(8)
+            uow.end_sessions(SessionsEnded(user_id=1, session_ids=(3,)))
+            assert stream.queue.empty()  # nothing before the commit
+
+        published = [stream.queue.get_nowait() for _ in range(stream.queue.qsize())]
+        assert [e.id for e in published if e is not None] == [event.id]
+        assert session_stream.closed
+        assert session_stream.session_ended
+    assert heard.products == [ProductsChanged(product_ids=(7, 8))]
+    assert heard.jobs.event.is_set()
+    assert await _count(context, Event) == await _count(context, Email) == 1
