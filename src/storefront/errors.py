@@ -143,9 +143,25 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=dict(headers or {}), media_type=PROBLEM_JSON)
 
 
+# A body may be a megabyte of unknown fields: the answer lists the first issues,
+# each shortened, instead of echoing it all back.
+MAX_ISSUES = 100
+MAX_LOC = 16
+MAX_TEXT = 200
+
+
+def _short(value: Any) -> Any:
+    return value[:MAX_TEXT] if isinstance(value, str) else value
+
+
 def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return [
-        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))} for e in errors
+        {
+            "loc": [_short(part) for part in list(e.get("loc", ()))[:MAX_LOC]],
+            "msg": str(e.get("msg", ""))[: MAX_TEXT * 5],
+            "type": str(e.get("type", ""))[:MAX_TEXT],
+        }
+        for e in list(errors)[:MAX_ISSUES]
     ]
 
 

@@ -13,7 +13,7 @@ from storefront.auth.dependencies import CurrentUser
 from storefront.db import Database, SessionDep, utcnow
 from storefront.errors import InvalidToken, NotAuthenticated
 from storefront.events import service
-from storefront.events.schemas import EventRead, TicketRead
+from storefront.events.schemas import TicketRead
 from storefront.events.stream import StreamCounter, events_for, stream_user
 from storefront.kit.openapi import problems
 from storefront.kit.routing import api_router
@@ -21,6 +21,17 @@ from storefront.models import User
 
 router = api_router("/events", tags=["events"])
 ws_router = APIRouter(tags=["events"])
+
+# Frames, not one JSON document: the stream is text, its frames described in words.
+STREAM_RESPONSE = {
+    "description": (
+        "A `text/event-stream` that stays open. Each event is one frame: `id: <event id>`, "
+        "`event: <type>` and `data: <the event as one line of JSON>`, then a blank line. The JSON is "
+        '`{"id", "type", "created_at", "data"}`, as on the WebSocket; the `id` is what '
+        "`Last-Event-ID` takes on reconnecting."
+    ),
+    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+}
 
 Since = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Replay events after this id first.")]
 
@@ -53,7 +64,7 @@ async def create_ticket(user: CurrentUser, session: SessionDep) -> TicketRead:
 @router.get(
     "",
     response_class=EventSourceResponse,
-    responses={200: {"model": EventRead, "description": "A text/event-stream of events."}, **problems(401, 429)},
+    responses={200: STREAM_RESPONSE, **problems(401, 429)},
 )
 async def stream_events(
     user: StreamListener,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from storefront.kit.schemas import ReadModel
 from storefront.models import Audience
@@ -27,5 +27,5 @@ class PublishedEvent(EventRead):
 
 
 class TicketRead(BaseModel):
-    ticket: str
-    expires_in: int
+    ticket: str = Field(max_length=256)
+    expires_in: int = Field(ge=1, le=3600, description="Seconds the ticket stays valid.")
