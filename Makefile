@@ -9,7 +9,11 @@ PORT ?= 8000
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 PG_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/postgres
 
-.PHONY: install run test test-sqlite test-postgres lint format bench clean
+CONTRACT := tests/contract
+CONTRACT_NODE := $(CONTRACT)/node_modules/.package-lock.json
+CONTRACT_CODEGEN := $(CONTRACT)/.venv-codegen/.installed-stamp
+
+.PHONY: install run test test-sqlite test-postgres contract contract-tools lint format bench clean
 
 install: $(STAMP)
 
@@ -34,12 +38,33 @@ test: install
 	else \
 		echo "PostgreSQL not reachable at 127.0.0.1:5432: the PostgreSQL run is skipped"; \
 	fi
+	$(MAKE) contract
 
 test-sqlite: install
 	TEST_DATABASE=sqlite $(PYTEST) $(PYTEST_ARGS)
 
 test-postgres: install
 	TEST_DATABASE=postgres TEST_POSTGRES_URL=$(PG_URL) $(PYTEST) $(PYTEST_ARGS)
+
+# The OpenAPI tools users run, against a live `storefront serve` on a fresh SQLite
+# database: Spectral (OWASP rules), openapi-typescript + tsc --strict,
+# openapi-python-client + a client flow, schemathesis (stateful, all checks).
+# About 3 minutes; docs/contract.md. CONTRACT_ARGS="--only spectral,typescript" picks steps.
+contract: install contract-tools
+	$(BIN)/python $(CONTRACT)/run.py $(CONTRACT_ARGS)
+
+contract-tools: $(CONTRACT_NODE) $(CONTRACT_CODEGEN)
+
+# Pinned by the committed lock file; no install scripts run.
+$(CONTRACT_NODE): $(CONTRACT)/package.json $(CONTRACT)/package-lock.json
+	cd $(CONTRACT) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $(CONTRACT_NODE)
+
+# openapi-python-client caps typer below the CLI's own pin, so it has a virtualenv of its own.
+$(CONTRACT_CODEGEN): $(CONTRACT)/requirements-codegen.txt
+	$(PYTHON) -m venv $(CONTRACT)/.venv-codegen
+	$(CONTRACT)/.venv-codegen/bin/python -m pip install --quiet --disable-pip-version-check -r $(CONTRACT)/requirements-codegen.txt
+	touch $(CONTRACT_CODEGEN)
 
 lint: install
 	$(BIN)/ruff check src tests
@@ -59,4 +84,4 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache $(CONTRACT)/node_modules $(CONTRACT)/.venv-codegen

@@ -28,12 +28,34 @@ async def test_docs_pages_reference_only_own_assets(client: AsyncClient, path: s
     assert "fonts.googleapis" not in html
     refs = ASSET_REF.findall(html)
     assert refs
-    assert all(ref.startswith("/static/docs/") for ref in refs), refs
+    assert all(ref.startswith("/static/") or ref == "/favicon.ico" for ref in refs), refs
     assert "/openapi.json" in html
     for ref in refs:
         asset = await client.get(ref)
         assert asset.status_code == 200, ref
         assert asset.content
+
+
+async def test_redoc_loads_no_logo_from_its_cdn(client: AsyncClient) -> None:
+    """ReDoc's bundle as served asks nothing of cdn.redoc.ly (which the CSP refuses)."""
+    html = (await client.get("/redoc")).text
+    [bundle_url] = [ref for ref in ASSET_REF.findall(html) if ref.endswith(".js")]
+    bundle = await client.get(bundle_url)
+    assert bundle.status_code == 200
+    assert bundle.headers["content-type"].split(";")[0] == "text/javascript"
+    assert len(bundle.content) > 500_000
+    assert b"cdn.redoc.ly" not in bundle.content
+    assert b"cdn." not in bundle.content.lower()
+
+
+@pytest.mark.parametrize("docs_enabled", [True, False])
+async def test_favicon_is_served(settings: Settings, docs_enabled: bool) -> None:
+    async with app_client(settings.model_copy(update={"docs_enabled": docs_enabled})) as client:
+        response = await client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/x-icon"
+    assert response.content.startswith(b"\x00\x00\x01\x00")  # an ICO file
+    assert "max-age" in response.headers["cache-control"]
 
 
 async def test_swagger_ui_has_no_external_validator(client: AsyncClient) -> None:

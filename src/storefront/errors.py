@@ -147,16 +147,18 @@ def problem_response(
 # the answer names the first few, each part of a location cut short, and counts them all.
 MAX_LISTED_ERRORS = 50
 MAX_LOCATION_PART = 100
+MAX_LOCATION_DEPTH = 16
+MAX_TEXT = 200  # the type; a message may take five times this
 
 
 def _validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
     return [
         {
-            "loc": [_short(part) for part in e.get("loc", ())],
-            "msg": str(e.get("msg", ""))[:500],
-            "type": str(e.get("type", "")),
+            "loc": [_short(part) for part in list(e.get("loc", ()))[:MAX_LOCATION_DEPTH]],
+            "msg": str(e.get("msg", ""))[: MAX_TEXT * 5],
+            "type": str(e.get("type", ""))[:MAX_TEXT],
         }
-        for e in errors[:MAX_LISTED_ERRORS]
+        for e in list(errors)[:MAX_LISTED_ERRORS]
     ]
 
 

@@ -14,10 +14,12 @@ from storefront.catalog.fastpath import CachedProductReads
 from storefront.catalog.router import router as catalog_router
 from storefront.config import Settings, get_settings
 from storefront.context import AppContext
+from storefront.contract import CONTRACT, TAGS, operation_id
 from storefront.errors import install_error_handlers
 from storefront.events.router import router as events_router
 from storefront.events.router import ws_router
 from storefront.kit.openapi import install_openapi, problems
+from storefront.kit.routing import claim_literal_paths
 from storefront.lifespan import lifespan
 from storefront.log import configure_logging
 from storefront.middleware import (
@@ -42,7 +44,23 @@ DESCRIPTION = """A commerce API: catalog and inventory, customers and staff with
 orders that never oversell, durable email and live order events.
 
 Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
-Log in with **Authorize** (the OAuth2 password form) to try the protected operations."""
+Log in with **Authorize** (the OAuth2 password form) to try the protected operations.
+Operation ids (`products_list`, `orders_create`, ...) are stable: generated clients
+are named after them.
+
+## WebSockets
+
+Not operations of this document (OpenAPI has no WebSockets), but part of the API:
+
+- `WS /ws/echo`, anyone: each text message comes back as
+  `{"echo": "<text>", "server_time": "<ISO 8601>"}`.
+- `WS /ws/events`: the event stream of `GET /api/v1/events` (the same events and
+  visibility), credentials in an `Authorization: Bearer` header or a single-use
+  `?ticket=` from `POST /api/v1/events/ticket`. Each event is a text message, the JSON
+  `{"id", "type", "created_at", "data"}`; `?since=<event id>` replays what was missed
+  first; a client's `{"type": "ping"}` gets `{"type": "pong"}`. Close codes: 1008 bad
+  credentials (or the session ended), 1013 too many open streams, 1001 server shutdown,
+  1009 a message over 64 KiB, 1003 a binary message."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -60,6 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url="/openapi.json" if settings.show_docs else None,
         responses=problems(500),
+        openapi_tags=TAGS,
+        generate_unique_id_function=operation_id,
         telemetry=telemetry_config(provider),
     )
     app.state.context = context
@@ -73,8 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if settings.show_docs:
         mount_docs(app)
 
+    claim_literal_paths(app.router.routes)
     install_error_handlers(app)
-    install_openapi(app)
+    install_openapi(app, CONTRACT)
     # Outermost last: the request context wraps everything, errors included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes)
     app.add_middleware(CachedProductReads, cache=context.product_cache)

@@ -6,14 +6,13 @@ short visible prefix to recognise it by.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import repository
 from storefront.auth.opaque import digest, new_secret
 from storefront.database import Database
 from storefront.db import utcnow
+from storefront.kit.pagination import Page, fetch_page
 from storefront.models import ApiKey, User
 
 KEY_PREFIX = "sf_"
@@ -30,8 +29,9 @@ async def create(session: AsyncSession, owner: User, name: str) -> tuple[ApiKey,
     return key, secret
 
 
-async def list_own(session: AsyncSession, owner: User) -> Sequence[ApiKey]:
-    return (await session.scalars(repository.api_keys_of(owner))).all()
+async def list_own(session: AsyncSession, owner: User, page: Page) -> tuple[list[ApiKey], int]:
+    """One page of the owner's live keys, and how many there are."""
+    return await fetch_page(session, repository.api_keys_of(owner), page)
 
 
 async def revoke(session: AsyncSession, key: ApiKey) -> None:

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
 
 from storefront.auth import keys, service, sessions
 from storefront.auth.dependencies import CurrentUser, ManagedApiKey, SessionPrincipal
 from storefront.auth.errors import InvalidRefreshToken
+from storefront.auth.forms import PasswordForm
 from storefront.auth.limits import AuthLimitsDep
 from storefront.auth.schemas import (
     Accepted,
@@ -25,6 +24,7 @@ from storefront.auth.schemas import (
 from storefront.context import DatabaseDep, SessionDep, SettingsDep
 from storefront.errors import problem_response
 from storefront.kit.openapi import problems
+from storefront.kit.pagination import PageDep, set_page_headers
 from storefront.kit.routing import api_router
 from storefront.models import ApiKey, User
 from storefront.users.schemas import UserRead, UserRegister
@@ -50,7 +50,7 @@ async def register(body: UserRegister, session: SessionDep, limits: AuthLimitsDe
 
 @router.post("/token", response_model=TokenPair, responses=problems(401, 422, 429))
 async def token(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[PasswordForm, Depends()],
     session: SessionDep,
     database: DatabaseDep,
     settings: SettingsDep,
@@ -144,10 +144,14 @@ async def create_api_key(
     return ApiKeyCreated(id=key.id, name=key.name, key=secret, prefix=key.prefix, created_at=key.created_at)
 
 
-@router.get("/api-keys", response_model=list[ApiKeyRead], responses=problems(401))
-async def list_api_keys(user: CurrentUser, session: SessionDep) -> Sequence[ApiKey]:
-    """The caller's live API keys, without their secrets."""
-    return await keys.list_own(session, user)
+@router.get("/api-keys", response_model=list[ApiKeyRead], responses=problems(401, 422))
+async def list_api_keys(
+    user: CurrentUser, session: SessionDep, page: PageDep, request: Request, response: Response
+) -> list[ApiKey]:
+    """The caller's live API keys, without their secrets, a page at a time."""
+    api_keys, total = await keys.list_own(session, user, page)
+    set_page_headers(request, response, page, total)
+    return api_keys
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problems(401, 404))

@@ -3,17 +3,27 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from storefront.kit.schemas import InputModel, ReadModel
+from storefront.kit.schemas import Id, InputModel, ReadModel
 from storefront.users.schemas import Email, Password
+
+# Not blank, and no NUL (InputModel refuses it).
+_SOME_TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class LoginRequest(InputModel):
     """Log in with a username or an email address (either field) and a password."""
 
-    username: str | None = Field(None, max_length=320, examples=["ada_l"])
-    email: str | None = Field(None, max_length=320)
+    # The document says what `_one_login` checks: `password` and at least one of the
+    # other two (the only other properties there are), neither null nor blank. Said
+    # with `minProperties`: a top-level `anyOf` makes generated clients (openapi-python-client)
+    # model the body as a union of partial types without `password`.
+    model_config = ConfigDict(json_schema_extra={"minProperties": 2})
+    not_nullable = frozenset({"username", "email"})
+
+    username: str | None = Field(None, min_length=1, max_length=320, pattern=_SOME_TEXT, examples=["ada_l"])
+    email: str | None = Field(None, min_length=1, max_length=320, pattern=_SOME_TEXT)
     password: Password
 
     @model_validator(mode="after")
@@ -28,10 +38,10 @@ class LoginRequest(InputModel):
 
 
 class TokenPair(ReadModel):
-    access_token: str
+    access_token: str = Field(max_length=2048)
     token_type: Literal["bearer"] = "bearer"
-    expires_in: int = Field(description="Seconds until the access token expires.")
-    refresh_token: str = Field(description="Single use: `POST /auth/refresh` trades it for a new pair.")
+    expires_in: int = Field(ge=1, le=24 * 3600, description="Seconds until the access token expires.")
+    refresh_token: str = Field(max_length=256, description="Single use: `POST /auth/refresh` trades it for a new pair.")
 
 
 class RefreshRequest(InputModel):
@@ -53,7 +63,7 @@ class PasswordResetConfirm(InputModel):
 
 
 class Accepted(ReadModel):
-    detail: str
+    detail: str = Field(max_length=500)
 
 
 class ApiKeyCreate(InputModel):
@@ -61,16 +71,16 @@ class ApiKeyCreate(InputModel):
 
 
 class ApiKeyRead(ReadModel):
-    id: int
-    name: str
-    prefix: str = Field(description="The first characters of the key, to recognise it by.")
+    id: Id
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16, description="The first characters of the key, to recognise it by.")
     created_at: datetime
     last_used_at: datetime | None
 
 
 class ApiKeyCreated(ReadModel):
-    id: int
-    name: str
-    key: str = Field(description="The secret key; shown this once and never again.")
-    prefix: str
+    id: Id
+    name: str = Field(max_length=100)
+    key: str = Field(max_length=128, description="The secret key; shown this once and never again.")
+    prefix: str = Field(max_length=16)
     created_at: datetime

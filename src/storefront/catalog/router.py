@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, File, Query, Request, Response, UploadFile
@@ -16,13 +15,16 @@ from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
 from storefront.kit.routing import api_router
+from storefront.kit.schemas import Money
 from storefront.models import Product
 
 router = api_router("/products", tags=["catalog"])
 
 SORTABLE = {"name": Product.name, "price": Product.price, "created_at": Product.created_at, "stock": Product.stock}
 ProductSort = Annotated[Sort, Depends(sort_dependency(list(SORTABLE), "created_at"))]
-PriceFilter = Annotated[Decimal | None, Query(ge=0, le=1_000_000, max_digits=12, decimal_places=2)]
+PriceFilter = Annotated[Money | None, Query(ge=0, le=1_000_000)]
+# The default MAX_UPLOAD_BYTES (5 MiB): a bigger upload is 413.
+UPLOAD_SCHEMA = {"maxLength": 5 * 1024 * 1024}
 WRITE_ERRORS = problems(401, 403, 404, 409, 412, 422)
 
 
@@ -30,7 +32,7 @@ def _etag(product: Product) -> str:
     return make_etag("product", product.id, product.version)
 
 
-@router.get("", response_model=list[ProductRead], responses=problems(422))
+@router.get("", response_model=list[ProductRead], responses=problems(401, 422))
 async def list_products(
     session: SessionDep,
     user: OptionalUser,
@@ -67,7 +69,7 @@ async def export_products(_: StaffUser, database: DatabaseDep, format: ExportFor
     return export.products_response(database, format)
 
 
-@router.get("/{product_id}", response_model=ProductRead, responses=problems(404, 422))
+@router.get("/{product_id}", response_model=ProductRead, responses=problems(401, 404, 422))
 async def read_product(product_id: ProductId, user: OptionalUser, session: SessionDep, request: Request) -> Response:
     """One product; answers 304 when `If-None-Match` still matches."""
     # The cache comes straight off the context, not as one more dependency: this is the hot read.
@@ -149,7 +151,7 @@ async def adjust_stock(
     responses=problems(400, 401, 403, 404, 413, 415, 422),
 )
 async def upload_image(
-    file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image.")],
+    file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image.", json_schema_extra=UPLOAD_SCHEMA)],
     _: StaffUser,
     product: WritableProduct,
     session: SessionDep,
@@ -167,8 +169,7 @@ async def upload_image(
     response_class=StreamingResponse,
     responses={
         200: {"content": {media: {} for media in images.EXTENSIONS}, "description": "The image."},
-        304: {"description": "Not modified."},
-        **problems(404, 422),
+        **problems(401, 404, 422),
     },
 )
 async def read_image(product: VisibleProduct, storage: StorageDep, request: Request) -> Response:

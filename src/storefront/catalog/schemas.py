@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from storefront.kit.schemas import InputModel, Money, PatchModel, ReadModel
+from storefront.kit.schemas import INTEGRAL, Id, InputModel, Money, PatchModel, ReadModel
 
 Name = Annotated[str, Field(min_length=1, max_length=120, examples=["Espresso cup"])]
 Description = Annotated[str, Field(max_length=2000, examples=["Hand-glazed stoneware, 90 ml."])]
@@ -16,8 +16,8 @@ Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\
 # The most a product may hold; well inside a 32-bit integer column, so a stock
 # adjustment near it can be refused instead of overflowing in the database.
 MAX_STOCK = 2_000_000_000
-# Strict: JSON `true` or `"3"` is not a quantity.
-Stock = Annotated[int, Field(ge=0, le=MAX_STOCK, strict=True, examples=[25])]
+# Strict: JSON `true` or `"3"` is not a quantity (`3.0` is).
+Stock = Annotated[int, Field(ge=0, le=MAX_STOCK, strict=True, examples=[25]), INTEGRAL]
 
 
 class ProductCreate(InputModel):
@@ -45,19 +45,19 @@ class ProductUpdate(PatchModel):
 
 
 class StockAdjustment(InputModel):
-    delta: int = Field(ge=-MAX_STOCK, le=MAX_STOCK, strict=True, examples=[-3])
+    delta: Annotated[int, Field(ge=-MAX_STOCK, le=MAX_STOCK, strict=True, examples=[-3]), INTEGRAL]
 
 
 class ProductRead(ReadModel):
-    id: int
-    sku: str | None
-    name: str
-    description: str | None
+    id: Id
+    sku: Sku | None
+    name: Name
+    description: Description | None
     price: Money
-    category: str | None
-    stock: int
+    category: Category | None
+    stock: Stock
     in_stock: bool
-    image_url: str | None
+    image_url: Annotated[str, Field(max_length=2048)] | None
     archived: bool
     created_at: datetime
     updated_at: datetime

@@ -15,7 +15,7 @@ from storefront.context import AppContext, SessionDep, app_context
 from storefront.db import utcnow
 from storefront.errors import InvalidToken, NotAuthenticated
 from storefront.events import service
-from storefront.events.schemas import EventRead, TicketRead
+from storefront.events.schemas import TicketRead
 from storefront.events.stream import (
     Listener,
     SessionEnded,
@@ -29,6 +29,17 @@ from storefront.kit.routing import api_router
 
 router = api_router("/events", tags=["events"])
 ws_router = APIRouter(tags=["events"])
+
+# Frames, not one JSON document: the stream is text, its frames described in words.
+STREAM_RESPONSE = {
+    "description": (
+        "A `text/event-stream` that stays open. Each event is one frame: `id: <event id>`, "
+        "`event: <type>` and `data: <the event as one line of JSON>`, then a blank line. The JSON is "
+        '`{"id", "type", "created_at", "data"}`, as on the WebSocket; the `id` is what '
+        "`Last-Event-ID` takes on reconnecting."
+    ),
+    "content": {"text/event-stream": {"schema": {"type": "string"}}},
+}
 
 Since = Annotated[int | None, Query(ge=0, le=2**63 - 1, description="Replay events after this id first.")]
 
@@ -63,7 +74,7 @@ async def create_ticket(principal: SessionPrincipal, session: SessionDep) -> Tic
 @router.get(
     "",
     response_class=EventSourceResponse,
-    responses={200: {"model": EventRead, "description": "A text/event-stream of events."}, **problems(401, 429)},
+    responses={200: STREAM_RESPONSE, **problems(401, 429)},
 )
 async def stream_events(
     listener: StreamListener,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from storefront.messages import EventRead
 
@@ -8,5 +8,5 @@ __all__ = ["EventRead", "TicketRead"]
 
 
 class TicketRead(BaseModel):
-    ticket: str
-    expires_in: int
+    ticket: str = Field(max_length=256)
+    expires_in: int = Field(ge=1, le=3600, description="Seconds the ticket stays valid.")

@@ -3,8 +3,25 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 
 from storefront.errors import PreconditionFailed
+
+# The longest If-Match / If-None-Match looked at (the document's `maxLength`): a
+# list of a few dozen ETags. A longer one is refused as a bad header (422).
+MAX_CONDITION = 1024
+
+
+def too_long(header: str | None) -> bool:
+    return header is not None and len(header) > MAX_CONDITION
+
+
+def _condition(request: Request, name: str) -> str | None:
+    header = request.headers.get(name)
+    if too_long(header):
+        message = f"String should have at most {MAX_CONDITION} characters"
+        raise RequestValidationError([{"type": "string_too_long", "loc": ("header", name), "msg": message}])
+    return header
 
 
 def make_etag(kind: str, ident: int, version: int) -> str:
@@ -26,7 +43,7 @@ def matches_if_none_match(header: str | None, etag: str) -> bool:
 
 def not_modified(request: Request, etag: str) -> bool:
     """True when the client's cached copy (If-None-Match) is still current."""
-    return matches_if_none_match(request.headers.get("if-none-match"), etag)
+    return matches_if_none_match(_condition(request, "if-none-match"), etag)
 
 
 def unless_modified(request: Request, response: Response, etag: str) -> Response | None:
@@ -40,7 +57,7 @@ def unless_modified(request: Request, response: Response, etag: str) -> Response
 
 def require_match(request: Request, etag: str) -> None:
     """Refuse a write (412) when the client's If-Match no longer matches."""
-    header = request.headers.get("if-match")
+    header = _condition(request, "if-match")
     if header is None:
         return
     tags = {tag.strip() for tag in header.split(",") if tag.strip()}

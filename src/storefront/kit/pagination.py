@@ -41,7 +41,11 @@ def sort_dependency(allowed: Sequence[str], default: str) -> Callable[..., Await
     async def _sort(
         sort: Annotated[
             str,
-            Query(pattern=pattern, description=f"One of {', '.join(allowed)}; prefix `-` for descending."),
+            Query(
+                pattern=pattern,
+                max_length=1 + max(map(len, allowed)),
+                description=f"One of {', '.join(allowed)}; prefix `-` for descending.",
+            ),
         ] = default,
     ) -> Sort:
         return Sort(field=sort.lstrip("-"), descending=sort.startswith("-"))

@@ -1,16 +1,19 @@
-"""A route class that answers 415 to a JSON endpoint sent anything but JSON."""
+"""The API's route class: 415 to a JSON endpoint sent anything but JSON, and no
+path template claiming a path that another route names literally."""
 
 from __future__ import annotations
 
 import email.message
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Form
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.exceptions import HTTPException
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from storefront.errors import UnsupportedMediaType
 
@@ -23,6 +26,14 @@ def _is_json(content_type: str) -> bool:
 
 
 class JSONRoute(APIRoute):
+    # Paths that other routes name literally (`/users/me` for `/users/{user_id}`): set by `claim_literal_paths`.
+    shadowed: frozenset[str] = frozenset()
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if self.shadowed and scope["type"] == "http" and _route_path(scope) in self.shadowed:
+            return Match.NONE, {}
+        return super().matches(scope)
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         body = self.body_field
@@ -44,6 +55,33 @@ class JSONRoute(APIRoute):
                 raise
 
         return json_only
+
+
+def _route_path(scope: Scope) -> str:
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+def claim_literal_paths(routes: Sequence[BaseRoute]) -> None:
+    """Leave each literal path to the routes that name it.
+
+    `/users/me` is a path of its own, not a user id: without this, `DELETE
+    /users/me` would reach `DELETE /users/{user_id}` and fail as a bad id (422)
+    instead of being a method that `/users/me` does not have (405, with an
+    `Allow` naming what it does have). `routes` are the app's, included routers
+    and all; each router is included once (its routes are module singletons).
+    """
+    contexts = list(iter_route_contexts(routes))
+    literal = {
+        context.path
+        for context in contexts
+        if isinstance(context.original_route, APIRoute) and context.path and not context.param_convertors
+    }
+    for context in contexts:
+        route = context.original_route
+        if isinstance(route, JSONRoute) and context.param_convertors:
+            route.shadowed = frozenset(path for path in literal if context.path_regex.match(path))
 
 
 _NOT_UTF8 = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error: the body is not UTF-8", "input": {}}

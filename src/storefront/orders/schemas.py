@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from storefront.kit.schemas import InputModel, Money, ReadModel
+from storefront.kit.schemas import Id, InputModel, Money, ReadModel
 from storefront.models import OrderStatus
 
 
@@ -36,22 +36,22 @@ class OrderStatusChange(InputModel):
 
 
 class OrderItemRead(ReadModel):
-    product_id: int
-    name: str
+    product_id: Id
+    name: Annotated[str, Field(max_length=120)]
     unit_price: Money
-    quantity: int
+    quantity: Annotated[int, Field(ge=1, le=1000)]
     line_total: Money
 
 
 class OrderRead(ReadModel):
-    id: int
-    user_id: int
+    id: Id
+    user_id: Id
     status: OrderStatus
-    items: list[OrderItemRead]
+    items: Annotated[list[OrderItemRead], Field(max_length=50)]
     subtotal: Money
     total: Money
-    currency: str
-    shipping_address: str | None
-    note: str | None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", max_length=3)]
+    shipping_address: Annotated[str, Field(max_length=500)] | None
+    note: Annotated[str, Field(max_length=1000)] | None
     created_at: datetime
     updated_at: datetime
