@@ -296,6 +296,7 @@ def schemathesis(work: Path, document: Path, server: Server) -> tuple[bool, str]
             str(reports),
             "--no-color",
         ],
+        cwd=work,  # its crash cache (`st replay <id>`) goes beside the reports
         env={
             "CONTRACT_ADMIN_USERNAME": ADMIN["username"],
             "CONTRACT_ADMIN_PASSWORD": server.admin_password,
