@@ -72,7 +72,7 @@ async def test_swagger_ui_renders_and_authorize_works(
     await page.wait_for_selector("button.btn-done", timeout=10_000)
     await page.click("button.btn-done")
 
-    operation = page.locator("#operations-users-read_me_api_v1_users_me_get")
+    operation = page.locator("#operations-users-users_me_read")
     await operation.locator(".opblock-summary").click()
     await operation.locator("button.try-out__btn").click()
     await operation.locator("button.execute").click()
