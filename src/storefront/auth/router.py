@@ -31,7 +31,6 @@ from storefront.users.schemas import UserRead, UserRegister
 
 router = api_router("/auth", tags=["auth"])
 
-NO_STORE = {"Cache-Control": "no-store"}
 RESET_ACCEPTED = Accepted(detail="If an account has this email address, a reset token is on its way to it.")
 
 
@@ -56,10 +55,8 @@ async def token(
     settings: SettingsDep,
     limits: AuthLimitsDep,
     request: Request,
-    response: Response,
 ) -> TokenPair:
     """Log in with the OAuth2 password form (`username` may be the email); used by Swagger's Authorize."""
-    response.headers.update(NO_STORE)
     return await service.log_in(
         session, database, settings, limits, form.username, form.password, user_agent=_user_agent(request)
     )
@@ -73,10 +70,8 @@ async def login(
     settings: SettingsDep,
     limits: AuthLimitsDep,
     request: Request,
-    response: Response,
 ) -> TokenPair:
     """Log in with JSON credentials; starts a session."""
-    response.headers.update(NO_STORE)
     return await service.log_in(
         session, database, settings, limits, body.login, body.password, user_agent=_user_agent(request)
     )
@@ -84,7 +79,7 @@ async def login(
 
 @router.post("/refresh", response_model=TokenPair, responses=problems(401, 422, 429))
 async def refresh(
-    body: RefreshRequest, session: SessionDep, settings: SettingsDep, limits: AuthLimitsDep, response: Response
+    body: RefreshRequest, session: SessionDep, settings: SettingsDep, limits: AuthLimitsDep
 ) -> TokenPair | Response:
     """Trade a refresh token for a new pair; it works once, and a reused one ends its session."""
     await limits.refresh_address()
@@ -93,9 +88,7 @@ async def refresh(
         # Answered, not raised: raising would roll back the end of a session
         # whose refresh token was reused.
         refused = InvalidRefreshToken()
-        headers = refused.headers | NO_STORE
-        return problem_response(refused.status_code, refused.code, refused.detail, headers=headers)
-    response.headers.update(NO_STORE)
+        return problem_response(refused.status_code, refused.code, refused.detail, headers=refused.headers)
     return pair
 
 
@@ -135,12 +128,9 @@ async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated, responses=problems(401, 403, 422))
-async def create_api_key(
-    body: ApiKeyCreate, principal: SessionPrincipal, session: SessionDep, response: Response
-) -> ApiKeyCreated:
+async def create_api_key(body: ApiKeyCreate, principal: SessionPrincipal, session: SessionDep) -> ApiKeyCreated:
     """Create an API key acting as the caller; the secret `key` is shown this once."""
     key, secret = await keys.create(session, principal.user, body.name)
-    response.headers.update(NO_STORE)
     return ApiKeyCreated(id=key.id, name=key.name, key=secret, prefix=key.prefix, created_at=key.created_at)
 
 
