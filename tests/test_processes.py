@@ -74,6 +74,20 @@ def processes(tmp_path: Path, database_url: str) -> Iterator[Processes]:
     procs.stop_all()
 
 
+def two_servers_on_redis(processes: Processes) -> tuple[int, int, dict[str, str]]:
+    """An admin, two `serve` processes sharing Redis, and the admin's bearer from the first."""
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=6379).ping()
+    processes.cli("create-admin", "--email", "boss@example.com", "--username", ADMIN["username"], "--password",
+                  ADMIN["password"])  # fmt: skip
+    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
+    port_a, port_b = free_port(), free_port()
+    processes.serve(port_a, **shared)
+    processes.serve(port_b, **shared)
+    return port_a, port_b, login(f"http://127.0.0.1:{port_a}")
+
+
 def login(base: str) -> dict[str, str]:
     token = httpx.post(f"{base}/api/v1/auth/login", json=ADMIN).json()["access_token"]
     return {"Authorization": f"Bearer {token}"}
@@ -134,16 +148,7 @@ def test_a_queued_email_survives_sigkill_and_arrives_exactly_once(processes: Pro
 @pytest.mark.slow
 @pytest.mark.postgres_only
 def test_an_event_crosses_between_two_servers_through_redis(processes: Processes, database: Any) -> None:
-    import redis
-
-    redis.Redis(host="127.0.0.1", port=6379).ping()
-    processes.cli("create-admin", "--email", "boss@example.com", "--username", ADMIN["username"], "--password",
-                  ADMIN["password"])  # fmt: skip
-    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
-    port_a, port_b = free_port(), free_port()
-    processes.serve(port_a, **shared)
-    processes.serve(port_b, **shared)
-    headers = login(f"http://127.0.0.1:{port_a}")
+    port_a, port_b, headers = two_servers_on_redis(processes)
 
     async def scenario() -> dict[str, Any]:
         import websockets

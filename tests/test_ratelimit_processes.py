@@ -39,15 +39,20 @@ def run() -> Iterator[tuple[str, str]]:
     client.close()
 
 
-def forget_account(user_id: int) -> None:
-    """Drop the Redis counters of account `user_id`: ids restart with every test's
-    empty tables, and a counter outliving its test would count for the next."""
+def register(client: httpx.Client, url: str, username: str) -> None:
+    """A new account, its Redis counters dropped: account ids restart with every
+    test's empty tables, and a counter outliving its test would count for the next."""
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"*user:{user_id}*"):
-        client.delete(key)
-    client.close()
+    registered = client.post(
+        f"{url}/api/v1/auth/register",
+        json={"email": f"{username}@example.com", "username": username, "password": PASSWORD},
+    )
+    assert registered.status_code == 201, registered.text
+    store = redis.Redis.from_url(REDIS_URL)
+    for key in store.scan_iter(match=f"*user:{registered.json()['id']}*"):
+        store.delete(key)
+    store.close()
 
 
 @pytest.fixture
@@ -107,12 +112,7 @@ def test_failed_logins_on_two_workers_share_one_limit_through_redis(servers: lis
     transport = httpx.HTTPTransport(local_address=address)
     username = f"rl_{name}"
     with httpx.Client(transport=transport, timeout=30) as client:
-        registered = client.post(
-            f"{first}/api/v1/auth/register",
-            json={"email": f"{username}@example.com", "username": username, "password": PASSWORD},
-        )
-        assert registered.status_code == 201, registered.text
-        forget_account(registered.json()["id"])
+        register(client, first, username)
         wrong = {"username": username, "password": "not-the-password"}
 
         # Three failures on one worker, two on the other: neither saw five alone.
@@ -141,12 +141,7 @@ def test_100_parallel_guesses_on_two_workers_check_no_more_passwords_than_the_li
     username = f"race_{name}"
     transport = httpx.HTTPTransport(local_address=address)
     with httpx.Client(transport=transport, timeout=60) as client:
-        registered = client.post(
-            f"{first}/api/v1/auth/register",
-            json={"email": f"{username}@example.com", "username": username, "password": PASSWORD},
-        )
-        assert registered.status_code == 201, registered.text
-    forget_account(registered.json()["id"])
+        register(client, first, username)
     guesses = ["not-the-password"] * 100
     guesses[77] = PASSWORD
 

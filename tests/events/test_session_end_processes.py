@@ -11,23 +11,13 @@ import pytest
 import websockets
 from websockets.exceptions import ConnectionClosed
 
-from tests.notifications.conftest import free_port
-from tests.test_processes import ADMIN, Processes, login, processes  # noqa: F401  (the fixture)
+from tests.test_processes import Processes, processes, two_servers_on_redis  # noqa: F401  (the fixture)
 
 
 @pytest.mark.slow
 @pytest.mark.postgres_only
 def test_logout_on_one_server_closes_the_stream_on_another(processes: Processes, database: Any) -> None:  # noqa: F811
-    import redis
-
-    redis.Redis(host="127.0.0.1", port=6379).ping()
-    processes.cli("create-admin", "--email", "boss@example.com", "--username", ADMIN["username"], "--password",
-                  ADMIN["password"])  # fmt: skip
-    shared = {"REDIS_URL": "redis://127.0.0.1:6379/0"}
-    port_a, port_b = free_port(), free_port()
-    processes.serve(port_a, **shared)
-    processes.serve(port_b, **shared)
-    headers = login(f"http://127.0.0.1:{port_a}")
+    port_a, port_b, headers = two_servers_on_redis(processes)
 
     async def scenario() -> tuple[int, str]:
         async with websockets.connect(f"ws://127.0.0.1:{port_a}/ws/events", additional_headers=headers) as ws:
