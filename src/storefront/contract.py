@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 
-from storefront.catalog.images import CACHE_CONTROL as IMAGE_CACHE_CONTROL
-from storefront.kit.openapi import Contract, Operation
+from storefront.kit.openapi import Contract, Operation, problems
+from storefront.kit.routing import API_PREFIX, JSONRoute
 
 NO_STORE = "no-store"
+IMAGE_CACHE_CONTROL = "public, max-age=3600"
 
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("POST", "/api/v1/auth/register"): Operation("auth_register", public=True, location=True),
@@ -104,6 +106,30 @@ def operation_id(route: APIRoute) -> str:
             return found.id
     tag = str(route.tags[0]) if route.tags else "api"
     return f"{tag}_{route.name}".lower()
+
+
+def api_router(prefix: str, *, responses: dict[int | str, dict[str, Any]] | None = None, **kwargs: Any) -> APIRouter:
+    """A domain router under `/api/v1`: JSON endpoints refuse other bodies (415), ids from the table.
+
+    Every operation may answer 500 (a problem, never a traceback).
+
+    The full prefix is given here, not at inclusion, so each route's `path` is
+    its whole template (what logs and metrics label requests by), and the
+    routes are complete as built: `kit.routing.add_routes` puts them on an app
+    unchanged.
+    """
+    return APIRouter(
+        prefix=API_PREFIX + prefix,
+        route_class=JSONRoute,
+        responses={**problems(500, 415), **(responses or {})},
+        generate_unique_id_function=operation_id,
+        **kwargs,
+    )
+
+
+def plain_router(**kwargs: Any) -> APIRouter:
+    """A router outside `/api/v1` (probes, WebSockets), ids from the table."""
+    return APIRouter(responses=problems(500), generate_unique_id_function=operation_id, **kwargs)
 
 
 CONTRACT = Contract(

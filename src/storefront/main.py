@@ -19,7 +19,7 @@ from storefront.errors import install_error_handlers
 from storefront.events.router import router as events_router
 from storefront.events.router import ws_router
 from storefront.kit.openapi import install_openapi, problems
-from storefront.kit.routing import claim_literal_paths
+from storefront.kit.routing import add_routes, claim_literal_paths
 from storefront.lifespan import lifespan
 from storefront.log import configure_logging
 from storefront.middleware import (
@@ -36,6 +36,7 @@ from storefront.orders.router import router as orders_router
 from storefront.tracing import telemetry_config, tracer_provider
 from storefront.users.router import router as users_router
 
+DOMAIN_ROUTERS = (auth_router, users_router, catalog_router, orders_router, notifications_router, events_router)
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-API-Key",
                       "X-Request-ID", "Last-Event-ID"]  # fmt: skip
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Total-Count", "Link", "ETag", "Location", "Retry-After", "RateLimit",
@@ -85,15 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = context
     app.state.tracer_provider = provider
 
-    for router in (auth_router, users_router, catalog_router, orders_router, notifications_router, events_router):
-        app.include_router(router, responses=problems(415))
-    app.include_router(ops_router)
-    app.include_router(ws_router)
+    for router in (*DOMAIN_ROUTERS, ops_router, ws_router):
+        add_routes(app, router)
     mount_admin(app, context)
     if settings.show_docs:
         mount_docs(app)
 
-    claim_literal_paths(app.router.routes)
+    claim_literal_paths(DOMAIN_ROUTERS)
     install_error_handlers(app)
     install_openapi(app, CONTRACT)
     # Outermost last: the request context wraps everything, errors included.

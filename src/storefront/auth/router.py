@@ -22,10 +22,10 @@ from storefront.auth.schemas import (
     TokenPair,
 )
 from storefront.context import DatabaseDep, SessionDep, SettingsDep
+from storefront.contract import api_router
 from storefront.errors import problem_response
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, set_page_headers
-from storefront.kit.routing import api_router
 from storefront.models import ApiKey, User
 from storefront.users.schemas import UserRead, UserRegister
 

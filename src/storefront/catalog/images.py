@@ -11,6 +11,7 @@ from fastapi import Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
 from storefront.catalog import notify
+from storefront.contract import IMAGE_CACHE_CONTROL
 from storefront.errors import NotFound, UnsupportedMediaType
 from storefront.kit.etag import not_modified
 from storefront.kit.storage import CHUNK, ObjectMissing, Storage
@@ -20,7 +21,6 @@ from storefront.uow import UnitOfWork
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 MEDIA_TYPES = {extension: media for media, extension in EXTENSIONS.items()}
 SNIFF_BYTES = 262  # what `filetype` needs to tell the formats apart
-CACHE_CONTROL = "public, max-age=3600"
 
 
 class ImageNotFound(NotFound):
@@ -68,7 +68,7 @@ async def response(storage: Storage, product: Product, request: Request) -> Resp
     """The image streamed from storage, or 304 when the client's copy is current."""
     if not product.image_key:
         raise ImageNotFound()
-    headers = {"ETag": image_etag(product.image_key), "Cache-Control": CACHE_CONTROL}
+    headers = {"ETag": image_etag(product.image_key), "Cache-Control": IMAGE_CACHE_CONTROL}
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     try:

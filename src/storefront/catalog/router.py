@@ -10,11 +10,11 @@ from storefront.catalog import export, images, repository, service
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
 from storefront.context import DatabaseDep, SessionDep, SettingsDep, StorageDep, app_context
+from storefront.contract import api_router
 from storefront.kit.etag import make_etag, not_modified, require_match
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
-from storefront.kit.routing import api_router
 from storefront.kit.schemas import Money
 from storefront.models import Product
 

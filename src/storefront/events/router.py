@@ -5,13 +5,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, WebSocket, WebSocketDisconnect, status
+from fastapi import Depends, Header, Query, Request, WebSocket, WebSocketDisconnect, status
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from starlette.websockets import WebSocketDisconnected
 
 from storefront.auth.dependencies import SessionPrincipal
 from storefront.broker import StreamCounter, TooManyStreams
 from storefront.context import AppContext, SessionDep, app_context
+from storefront.contract import api_router, plain_router
 from storefront.db import utcnow
 from storefront.errors import InvalidToken, NotAuthenticated
 from storefront.events import service
@@ -25,10 +26,9 @@ from storefront.events.stream import (
 )
 from storefront.events.websocket import CloseSocket, close, parse_json, receive_text
 from storefront.kit.openapi import problems
-from storefront.kit.routing import api_router
 
 router = api_router("/events", tags=["events"])
-ws_router = APIRouter(tags=["events"])
+ws_router = plain_router(tags=["events"])
 
 # Frames, not one JSON document: the stream is text, its frames described in words.
 STREAM_RESPONSE = {

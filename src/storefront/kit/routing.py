@@ -4,15 +4,15 @@ path template claiming a path that another route names literally."""
 from __future__ import annotations
 
 import email.message
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Form
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from starlette.routing import BaseRoute, Match
+from starlette.routing import Match
 from starlette.types import Scope
 
 from storefront.errors import UnsupportedMediaType
@@ -63,25 +63,21 @@ def _route_path(scope: Scope) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
-def claim_literal_paths(routes: Sequence[BaseRoute]) -> None:
+def claim_literal_paths(routers: Iterable[APIRouter]) -> None:
     """Leave each literal path to the routes that name it.
 
     `/users/me` is a path of its own, not a user id: without this, `DELETE
     /users/me` would reach `DELETE /users/{user_id}` and fail as a bad id (422)
     instead of being a method that `/users/me` does not have (405, with an
-    `Allow` naming what it does have). `routes` are the app's, included routers
-    and all; each router is included once (its routes are module singletons).
+    `Allow` naming what it does have). `routers` are the domain routers, each
+    carrying its whole prefix (`api_router`), so a route's own `path` is the
+    full one; their routes are module singletons, included in each app once.
     """
-    contexts = list(iter_route_contexts(routes))
-    literal = {
-        context.path
-        for context in contexts
-        if isinstance(context.original_route, APIRoute) and context.path and not context.param_convertors
-    }
-    for context in contexts:
-        route = context.original_route
-        if isinstance(route, JSONRoute) and context.param_convertors:
-            route.shadowed = frozenset(path for path in literal if context.path_regex.match(path))
+    routes = [route for router in routers for route in router.routes]
+    literal = {route.path for route in routes if isinstance(route, APIRoute) and not route.param_convertors}
+    for route in routes:
+        if isinstance(route, JSONRoute) and route.param_convertors:
+            route.shadowed = frozenset(path for path in literal if route.path_regex.match(path))
 
 
 _NOT_UTF8 = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error: the body is not UTF-8", "input": {}}
@@ -89,10 +85,14 @@ _NOT_UTF8 = {"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error
 API_PREFIX = "/api/v1"
 
 
-def api_router(prefix: str, **kwargs: Any) -> APIRouter:
-    """A domain router under `/api/v1` whose JSON endpoints refuse other bodies.
+def add_routes(app: FastAPI, router: APIRouter) -> None:
+    """Put `router`'s routes on `app` as they are.
 
-    The full prefix is given here, not at inclusion, so each route's `path`
-    is its whole template (what logs and metrics label requests by).
+    `app.include_router` (FastAPI 0.137 and later) keeps the router as a node
+    and rebuilds every route's dependency graph for each app on its first
+    request, about a quarter of a second per app with this API. Storefront's
+    routers (`contract.api_router`) carry their whole prefix, responses and
+    operation ids, and take no inclusion options, so their routes, built once
+    at import, serve every app unchanged (docs/decisions.md).
     """
-    return APIRouter(prefix=API_PREFIX + prefix, route_class=JSONRoute, **kwargs)
+    app.router.routes.extend(router.routes)

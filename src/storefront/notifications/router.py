@@ -6,10 +6,10 @@ from fastapi import Depends, Path, Request, Response
 
 from storefront.auth.dependencies import AdminUser
 from storefront.context import SessionDep
+from storefront.contract import api_router
 from storefront.errors import NotFound
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, fetch_page, set_page_headers
-from storefront.kit.routing import api_router
 from storefront.models import Email, EmailStatus
 from storefront.notifications import service
 from storefront.notifications.schemas import EmailCreate, EmailQueued, EmailRead

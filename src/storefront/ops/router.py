@@ -8,18 +8,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from storefront import metrics
 from storefront.context import ContextDep
+from storefront.contract import plain_router
 from storefront.database import Database
 from storefront.log import get_logger
 from storefront.worker import queue_status
 
-router = APIRouter(tags=["operations"])
+router = plain_router(tags=["operations"])
 log = get_logger("storefront.ready")
 CHECK_TIMEOUT_SECONDS = 2.0
 FAVICON = resources.files("storefront.data").joinpath("favicon.ico").read_bytes()  # 192 bytes

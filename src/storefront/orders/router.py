@@ -7,11 +7,11 @@ from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import CurrentUser, StaffUser
 from storefront.context import DatabaseDep, SessionDep, SettingsDep
+from storefront.contract import api_router
 from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
-from storefront.kit.routing import api_router
 from storefront.models import Order, OrderStatus
 from storefront.orders import export, repository, service
 from storefront.orders.dependencies import VisibleOrder

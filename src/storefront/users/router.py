@@ -7,10 +7,10 @@ from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, CurrentUser
 from storefront.context import DatabaseDep, SessionDep
+from storefront.contract import api_router
 from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
-from storefront.kit.routing import api_router
 from storefront.models import Role, User
 from storefront.users import export, repository, service
 from storefront.users.dependencies import AdminUpdate, SelfUpdate, VisibleUser, WritableSelf, WritableUser
