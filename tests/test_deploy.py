@@ -420,7 +420,8 @@ def k8s_environment() -> dict[str, str]:
     secret = manifest("Secret", "storefront-secrets")["stringData"]
     assert not config.keys() & secret.keys()
     assert all(isinstance(value, str) for value in [*config.values(), *secret.values()])
-    return config | secret
+    environment: dict[str, str] = config | secret
+    return environment
 
 
 def test_secret_holds_only_marked_placeholders() -> None:

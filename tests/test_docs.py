@@ -114,7 +114,7 @@ async def test_docs_on_in_production_when_enabled(settings: Settings, monkeypatc
     monkeypatch.setenv("SECRET_KEY", PRODUCTION_SECRET)
     monkeypatch.setenv("DOCS_ENABLED", "true")
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
-    production = Settings(_env_file=None)  # type: ignore[call-arg]
+    production = Settings(_env_file=None)
     assert production.app_env is Environment.production
     async with app_client(production) as client:
         for path in DOC_PATHS:

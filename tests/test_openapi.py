@@ -173,7 +173,7 @@ PUBLIC_READS = [
     ("get", "/ready"),
     ("get", "/metrics"),
 ]
-CREDENTIALS = [{"OAuth2PasswordBearer": []}, {"HTTPBearer": []}, {"APIKeyHeader": []}]
+CREDENTIALS: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}, {"HTTPBearer": []}, {"APIKeyHeader": []}]
 
 
 def test_public_reads_declare_credentials_optional(document: dict[str, Any]) -> None:

@@ -108,7 +108,7 @@ async def test_admin_retries_failed_jobs(client: AsyncClient, factory: Factory, 
 
     assert response.status_code == 303  # back to the list
     async with database.read_session() as session:
-        states = dict((await session.execute(select(Email.id, Email.status))).all())  # type: ignore[arg-type]
+        states = dict((await session.execute(select(Email.id, Email.status))).all())
         retried = await session.get(Email, failed.id)
     assert states == {failed.id: "queued", sent.id: "sent"}
     assert retried is not None

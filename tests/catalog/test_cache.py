@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import update
 
@@ -19,14 +21,22 @@ from storefront.models import Product
 from tests.factories import Factory
 
 
+class AppClient(AsyncClient):
+    """A client that also holds the app it talks to (for its context)."""
+
+    def __init__(self, app: FastAPI, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.app = app
+
+
 @pytest.fixture
-async def cached(settings: Settings, database: Database) -> AsyncIterator[AsyncClient]:
+async def cached(settings: Settings, database: Database) -> AsyncIterator[AppClient]:
     app = create_app(settings.model_copy(update={"product_cache_seconds": 3600.0}))
-    async with LifespanManager(app) as manager:
-        client = AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test")
-        client.app = app
-        async with client:
-            yield client
+    async with (
+        LifespanManager(app) as manager,
+        AppClient(app, transport=ASGITransport(app=manager.app), base_url="http://test") as client,
+    ):
+        yield client
 
 
 async def rename_behind_the_apps_back(database: Database, product_id: int, name: str) -> None:
@@ -34,7 +44,7 @@ async def rename_behind_the_apps_back(database: Database, product_id: int, name:
         await session.execute(update(Product).where(Product.id == product_id).values(name=name))
 
 
-async def test_a_read_is_served_from_the_cache(cached: AsyncClient, factory: Factory, database: Database) -> None:
+async def test_a_read_is_served_from_the_cache(cached: AppClient, factory: Factory, database: Database) -> None:
     product = await factory.product(name="Original")
     first = await cached.get(f"/api/v1/products/{product.id}")
     await rename_behind_the_apps_back(database, product.id, "Changed directly in the database")
@@ -48,7 +58,7 @@ async def test_a_read_is_served_from_the_cache(cached: AsyncClient, factory: Fac
     ).status_code == 304
 
 
-async def test_catalog_writes_evict_at_once(cached: AsyncClient, factory: Factory) -> None:
+async def test_catalog_writes_evict_at_once(cached: AppClient, factory: Factory) -> None:
     staff = await factory.staff()
     product = await factory.product(name="Before", stock=10)
     url = f"/api/v1/products/{product.id}"
@@ -60,7 +70,7 @@ async def test_catalog_writes_evict_at_once(cached: AsyncClient, factory: Factor
     assert (await cached.get(url)).json()["stock"] == 6
 
 
-async def test_orders_and_cancellations_evict_in_this_process(cached: AsyncClient, factory: Factory) -> None:
+async def test_orders_and_cancellations_evict_in_this_process(cached: AppClient, factory: Factory) -> None:
     buyer = await factory.customer()
     product = await factory.product(stock=10)
     url = f"/api/v1/products/{product.id}"
@@ -73,7 +83,7 @@ async def test_orders_and_cancellations_evict_in_this_process(cached: AsyncClien
     assert (await cached.get(url)).json()["stock"] == 10
 
 
-async def test_an_event_from_another_process_evicts(cached: AsyncClient, factory: Factory, database: Database) -> None:
+async def test_an_event_from_another_process_evicts(cached: AppClient, factory: Factory, database: Database) -> None:
     product = await factory.product(name="Old")
     url = f"/api/v1/products/{product.id}"
     await cached.get(url)
@@ -89,7 +99,7 @@ async def test_an_event_from_another_process_evicts(cached: AsyncClient, factory
     assert (await cached.get(url)).json()["name"] == "Renamed elsewhere"
 
 
-async def test_a_cached_archived_product_stays_hidden_from_customers(cached: AsyncClient, factory: Factory) -> None:
+async def test_a_cached_archived_product_stays_hidden_from_customers(cached: AppClient, factory: Factory) -> None:
     staff = await factory.staff()
     product = await factory.product(archived=True)
     url = f"/api/v1/products/{product.id}"
@@ -110,7 +120,7 @@ async def test_ttl_zero_turns_the_cache_off(settings: Settings, factory: Factory
         assert (await uncached.get(f"/api/v1/products/{product.id}")).json()["name"] == "Two"
 
 
-async def test_cached_anonymous_reads_keep_every_header_and_304(cached: AsyncClient, factory: Factory) -> None:
+async def test_cached_anonymous_reads_keep_every_header_and_304(cached: AppClient, factory: Factory) -> None:
     product = await factory.product()
     url = f"/api/v1/products/{product.id}"
     first = await cached.get(url)  # fills the cache through the route
@@ -125,7 +135,7 @@ async def test_cached_anonymous_reads_keep_every_header_and_304(cached: AsyncCli
     assert 'route="/api/v1/products/{product_id}",status="200"' in metrics
 
 
-async def test_credentials_skip_the_fast_path(cached: AsyncClient, factory: Factory) -> None:
+async def test_credentials_skip_the_fast_path(cached: AppClient, factory: Factory) -> None:
     product = await factory.product()
     url = f"/api/v1/products/{product.id}"
     await cached.get(url)
@@ -155,7 +165,7 @@ async def test_concurrent_misses_share_one_database_read() -> None:
 
 
 async def test_orders_tell_every_process_to_forget_the_stock(
-    cached: AsyncClient, factory: Factory, database: Database
+    cached: AppClient, factory: Factory, database: Database
 ) -> None:
     from storefront.events.service import may_see
 

@@ -19,7 +19,7 @@ NO_SUCH_USER = 2**31 - 1
 
 
 @schemathesis.hook
-def before_call(context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]) -> None:
+def before_call(context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]) -> None:
     if case.path == "/api/v1/users/{user_id}" and case.method in {"PATCH", "DELETE"}:
         if str(case.path_parameters.get("user_id")) == str(ADMIN_ID):
             case.path_parameters["user_id"] = NO_SUCH_USER

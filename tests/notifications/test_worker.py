@@ -43,8 +43,13 @@ async def load(database: Database, email_id: int) -> Email:
 
 
 def parts(message: Message) -> dict[str, str]:
-    return {part.get_content_type(): part.get_payload(decode=True).decode().strip() for part in message.walk()
-            if not part.is_multipart()}  # fmt: skip
+    return {part.get_content_type(): _text(part) for part in message.walk() if not part.is_multipart()}
+
+
+def _text(part: Message) -> str:
+    payload = part.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode().strip()
 
 
 async def test_delivers_over_smtp_with_text_and_html(
