@@ -108,11 +108,16 @@ async def database(settings: Settings) -> AsyncIterator[Database]:
 async def _empty_tables(database: Database) -> None:
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]
     async with database.engine.begin() as connection:
+        # DELETE, not TRUNCATE: the tables hold a test's few rows, and TRUNCATE
+        # (new files for every table and index) cost PostgreSQL 0.15 s a test.
+        for table in tables:
+            await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - table names from metadata
         if database.engine.dialect.name == "postgresql":
-            await connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                await connection.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - table names from metadata
+            # Ids start again at 1, as on SQLite (whose tables have no AUTOINCREMENT).
+            await connection.execute(
+                text("SELECT setval(format('%I', sequencename)::regclass, 1, false) FROM pg_sequences"
+                     " WHERE schemaname = current_schema()")
+            )  # fmt: skip
 
 
 @pytest.fixture
