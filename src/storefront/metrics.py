@@ -44,8 +44,6 @@ UNMATCHED = "unmatched"
 
 def route_label(scope: MutableMapping[str, Any]) -> str:
     """The route template (`/api/v1/products/{product_id}`), a mount prefix, or "unmatched"."""
-    if (served := scope.get("storefront.route")) is not None:  # answered before routing (catalog/fastpath.py)
-        return str(served)
     route = scope.get("route")
     path = getattr(route, "path", None)
     if isinstance(path, str):

@@ -19,6 +19,7 @@ from storefront.main import create_app
 from storefront.messages import ProductsChanged
 from storefront.models import Product
 from tests.factories import Factory
+from tests.test_metrics import sample
 
 
 class AppClient(AsyncClient):
@@ -56,6 +57,22 @@ async def test_a_read_is_served_from_the_cache(cached: AppClient, factory: Facto
     assert (
         await cached.get(f"/api/v1/products/{product.id}", headers={"If-None-Match": first.headers["ETag"]})
     ).status_code == 304
+
+
+async def test_cached_answers_are_counted_under_their_route(
+    cached: AppClient, factory: Factory, database: Database
+) -> None:
+    product = await factory.product(name="Original")
+    await cached.get(f"/api/v1/products/{product.id}")
+    await rename_behind_the_apps_back(database, product.id, "Changed directly in the database")
+    ok = {"method": "GET", "route": "/api/v1/products/{product_id}", "status": "200"}
+    before = sample((await cached.get("/metrics")).text, "storefront_http_requests_total", **ok)
+
+    hit = await cached.get(f"/api/v1/products/{product.id}")
+    after = sample((await cached.get("/metrics")).text, "storefront_http_requests_total", **ok)
+
+    assert hit.json()["name"] == "Original"  # answered from the cache
+    assert after - before == 1
 
 
 async def test_catalog_writes_evict_at_once(cached: AppClient, factory: Factory) -> None:

@@ -10,9 +10,10 @@ from storefront.auth.dependencies import OptionalUser
 from storefront.catalog import repository
 from storefront.catalog.errors import ProductNotFound
 from storefront.context import SessionDep
+from storefront.kit.schemas import MAX_ID
 from storefront.models import Product
 
-ProductId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The product's id.")]
+ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="The product's id.")]
 
 
 async def _visible_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:

@@ -12,36 +12,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 
+from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from storefront.cache import CachedProduct, ProductCache
+from storefront.catalog.router import read_product, router
 from storefront.kit.etag import matches_if_none_match, too_long
-from storefront.kit.routing import API_PREFIX
-
-ROUTE = f"{API_PREFIX}/products/{{product_id}}"
-_PATH = re.compile(rf"^{re.escape(API_PREFIX)}/products/([1-9][0-9]{{0,9}})$")
-_MAX_ID = 2**31 - 1
+from storefront.kit.schemas import MAX_ID
 
 
 class CachedProductReads:
     def __init__(self, app: ASGIApp, cache: ProductCache) -> None:
         self.app = app
         self.cache = cache
+        self.route = next(r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is read_product)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and self.cache.enabled:
-            match = _PATH.match(scope["path"])
-            if match is not None and int(match.group(1)) <= _MAX_ID:
+            match = self.route.path_regex.match(scope["path"])
+            product_id = _canonical_id(match["product_id"]) if match is not None else None
+            if product_id is not None:
                 headers = Headers(scope=scope)
                 anonymous = "authorization" not in headers and "x-api-key" not in headers
                 # An overlong If-None-Match goes on to the route, which refuses it.
                 plain = anonymous and not too_long(headers.get("if-none-match"))
-                cached = await self._lookup(int(match.group(1))) if plain else None
+                cached = await self._lookup(product_id) if plain else None
                 if cached is not None and not cached.archived:
-                    scope["storefront.route"] = ROUTE
+                    scope["route"] = self.route
                     if matches_if_none_match(headers.get("if-none-match"), cached.etag):
                         await _send(send, 304, b"", [(b"etag", cached.etag.encode())])
                     else:
@@ -62,6 +61,15 @@ class CachedProductReads:
             with contextlib.suppress(Exception):
                 return await asyncio.shield(pending)
         return None
+
+
+def _canonical_id(text: str) -> int | None:
+    """The id a path segment names in its one canonical spelling (no sign, no
+    leading zero, within the route's bound); other spellings go to the route."""
+    if not (text.isascii() and text.isdigit()) or text.startswith("0") or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if value <= MAX_ID else None
 
 
 async def _send(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
