@@ -20,7 +20,6 @@ from storefront.db import utcnow
 from storefront.messages import SessionsEnded
 from storefront.models import AuthSession, RefreshToken, User
 from storefront.uow import UnitOfWork
-from storefront.users import repository as users
 
 
 async def start(session: UnitOfWork, settings: Settings, user: User, *, user_agent: str | None) -> TokenPair:
@@ -78,7 +77,7 @@ async def end(session: UnitOfWork, user: User, session_id: int | None) -> None:
     if session_id is not None:
         await repository.revoke_session(session, session_id)
         return
-    await users.lock(session, user)
+    await repository.lock_user(session, user)
     user.token_version += 1
     await session.flush()
 
