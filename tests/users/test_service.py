@@ -7,7 +7,7 @@ import pytest
 
 from storefront.auth.errors import UsernameTaken
 from storefront.database import Database
-from storefront.models import User
+from storefront.models import AuthSession, User
 from storefront.users import service
 from storefront.users.schemas import UserSelfUpdate
 from tests.factories import Factory
@@ -38,5 +38,6 @@ async def test_deactivate_and_erase_ends_sessions_and_keeps_the_row(database: Da
 
     [user] = await users_in_db(database)
     assert user.id == actor.id
-    assert user.token_version == actor.user.token_version + 1
     assert (user.is_active, user.full_name) == (False, None)
+    auth_session: AuthSession = await factory.reload(AuthSession, actor.session_id)
+    assert auth_session.revoked_at is not None
