@@ -69,6 +69,19 @@ async def test_a_valid_token_identifies_the_caller(client: AsyncClient, factory:
     assert response.json()["id"] == actor.id
 
 
+async def test_a_token_naming_no_login_session_is_invalid(
+    client: AsyncClient, factory: Factory, settings: Settings
+) -> None:
+    actor = await factory.customer()
+    payload = claims(actor)
+    del payload["sid"]
+
+    response = await client.get(ME, headers=bearer(sign(settings, payload)))
+
+    assert_invalid_token(response)
+    assert (await client.get(ME, headers=actor.headers)).status_code == 200
+
+
 async def test_no_credentials_get_401_with_a_bearer_challenge(client: AsyncClient) -> None:
     response = await client.get(ME)
 

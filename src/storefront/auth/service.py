@@ -109,7 +109,7 @@ async def _rehash(session: UnitOfWork, user: User, verified_hash: str, new_hash:
 
 
 async def change_password(
-    session: UnitOfWork, user: User, session_id: int | None, current: str, new: str, limits: AuthLimits
+    session: UnitOfWork, user: User, session_id: int, current: str, new: str, limits: AuthLimits
 ) -> None:
     """Set a new password, given the current one; every other session ends."""
     attempt = await limits.begin_login(account_key(user.id, user.username))
