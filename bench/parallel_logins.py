@@ -23,12 +23,11 @@ from httpx import ASGITransport, AsyncClient
 from pwdlib import PasswordHash
 
 from storefront import migrations
-from storefront.auth import passwords
+from storefront.auth import passwords, repository
 from storefront.config import Settings
 from storefront.db import Database
 from storefront.main import create_app
 from storefront.models import User
-from storefront.users import repository as users
 
 PASSWORD = "correct-horse-battery-staple"
 N = 10
@@ -105,7 +104,7 @@ async def main(url: str, password_hash: str) -> None:
 
         async def old_shape(n: int) -> None:
             async with database.write_session() as session:
-                user = await users.find_by_login(session, f"p{n}")
+                user = await repository.user_by_login(session, f"p{n}")
                 assert user is not None
                 await passwords.verify_password(PASSWORD, user.password_hash)
                 await session.commit()

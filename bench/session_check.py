@@ -59,7 +59,7 @@ async def main(url: str) -> None:
 
     async def now() -> None:
         async with database.read_session() as session:
-            await user_for_access_token(session, AccessClaims(user_id, 0, "jti", session_id))
+            await user_for_access_token(session, AccessClaims(user_id=user_id, session_id=session_id, jti="jti"))
 
     async def rebuilt_each_time() -> None:
         async with database.read_session() as session:

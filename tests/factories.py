@@ -1,7 +1,9 @@
 """Factories: make users and products straight in the database, fast.
 
 Users get a password hash computed once per run (argon2 costs ~0.1 s a hash),
-so a test can make many users and still log in as any of them.
+so a test can make many users and still log in as any of them. Each user comes
+logged in: a login session started by the code a login runs (`sessions.start`),
+and that session's access token.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from storefront.auth import sessions
 from storefront.auth.passwords import CURRENT_HASHER
-from storefront.auth.tokens import issue_access_token
+from storefront.auth.tokens import read_access_token
 from storefront.config import Settings
 from storefront.database import Database
 from storefront.models import Product, Role, User
@@ -31,6 +34,7 @@ def _password_hash() -> str:
 class Actor:
     user: User
     token: str
+    session_id: int
 
     @property
     def id(self) -> int:
@@ -59,8 +63,11 @@ class Factory:
         async with self.database.write_session() as session, session.begin():
             user = User(**values)
             session.add(user)
-        token, _ = issue_access_token(self.settings, user.id, user.token_version)
-        return Actor(user, token)
+            await session.flush()
+            pair = await sessions.start(session, self.settings, user, user_agent=None)
+        claims = read_access_token(self.settings, pair.access_token)
+        assert claims is not None
+        return Actor(user, pair.access_token, claims.session_id)
 
     async def customer(self, **fields: Any) -> Actor:
         return await self.user(Role.customer, **fields)

@@ -38,14 +38,13 @@ class SessionsEnded(BaseModel):
     """Login sessions of one user that ended (logout, password change, deactivation):
     the streams they opened close, in every process.
 
-    `session_ids` None means every session of the user but `keep`; a None among
-    `session_ids` stands for the tokens minted without a session.
+    `session_ids` None means every session of the user but `keep`.
     """
 
     model_config = ConfigDict(frozen=True)
 
     user_id: int
-    session_ids: tuple[int | None, ...] | None = None
+    session_ids: tuple[int, ...] | None = None
     keep: int | None = None
 
     def ends(self, user_id: int, session_id: int | None) -> bool:

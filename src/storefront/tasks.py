@@ -11,12 +11,12 @@ from decimal import Decimal
 from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
+from storefront.auth import accounts
 from storefront.config import Settings
 from storefront.context import AppContext
 from storefront.errors import AppError
 from storefront.kit.storage import Storage, storage_from_settings
 from storefront.models import Order, OrderItem, OrderStatus, Product, Role, User
-from storefront.users import service as user_service
 from storefront.users.schemas import UserCreate
 
 ADJECTIVES = ["Classic", "Organic", "Handmade", "Compact", "Vintage", "Eco", "Deluxe", "Everyday", "Travel", "Studio"]
@@ -33,7 +33,7 @@ async def create_admin(settings: Settings, *, email: str, username: str, passwor
     database = context.database
     try:
         async with database.transaction() as session:
-            user = await user_service.create(session, data, role=Role.admin)
+            user = await accounts.create(session, data, role=Role.admin)
             return user.id
     except AppError as exc:
         raise ValueError(exc.detail) from None

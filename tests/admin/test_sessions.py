@@ -122,7 +122,7 @@ async def test_an_admin_login_is_a_session_without_tokens(
 
     [session] = await admin_sessions(database, admin.id)
     async with database.read_session() as db:
-        refresh_tokens = (await db.scalars(select(RefreshToken))).all()
+        refresh_tokens = (await db.scalars(select(RefreshToken).where(RefreshToken.session_id == session.id))).all()
     assert session.revoked_at is None
     assert refresh_tokens == []
     assert "access_token" not in (client.cookies.get(COOKIE) or "")

@@ -15,7 +15,7 @@ from storefront.config import Settings
 from storefront.database import Database
 from storefront.main import create_app
 from storefront.models import AuthSession, Email
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, Actor
 
 LOGIN = "/api/v1/auth/login"
 REFRESH = "/api/v1/auth/refresh"
@@ -39,9 +39,13 @@ async def refresh(client: AsyncClient, refresh_token: str) -> Response:
     return await client.post(REFRESH, json={"refresh_token": refresh_token})
 
 
-async def sessions_in_db(database: Database) -> list[AuthSession]:
+async def sessions_in_db(database: Database, *, excluding: Actor | None = None) -> list[AuthSession]:
+    """The stored login sessions, oldest first, but the one the factory started for `excluding`."""
+    query = select(AuthSession).order_by(AuthSession.id)
+    if excluding is not None:
+        query = query.where(AuthSession.id != excluding.session_id)
     async with database.read_session() as session:
-        return list((await session.scalars(select(AuthSession).order_by(AuthSession.id))).all())
+        return list((await session.scalars(query)).all())
 
 
 async def reset_tokens_sent(database: Database, to: str) -> list[str]:

@@ -26,7 +26,7 @@ async def test_logout_all_ends_every_session_and_token_of_the_caller(
     for pair in (phone, laptop):
         assert_problem(await client.get(ME, headers=bearer(pair["access_token"])), 401, "invalid_token")
         assert_problem(await refresh(client, pair["refresh_token"]), 401, "invalid_refresh_token")
-    # A token minted without a session (the factory's) ends too.
+    # The session the factory logged in with ends too.
     assert_problem(await client.get(ME, headers=actor.headers), 401, "invalid_token")
     assert all(session.revoked_at is not None for session in await sessions_in_db(database))
 

@@ -40,7 +40,7 @@ async def test_changing_the_password_ends_every_other_session(client: AsyncClien
     assert (await refresh(client, current["refresh_token"])).status_code == 200
     assert_problem(await client.get(ME, headers=bearer(other["access_token"])), 401, "invalid_token")
     assert_problem(await refresh(client, other["refresh_token"]), 401, "invalid_refresh_token")
-    # Tokens minted without a session end too (the token version moved).
+    # The session the factory logged in with is another one: it ends too.
     assert_problem(await client.get(ME, headers=actor.headers), 401, "invalid_token")
     assert (await log_in(client, actor.user.username, NEW))["access_token"]
     old = await client.post(LOGIN, json={"username": actor.user.username, "password": PASSWORD})

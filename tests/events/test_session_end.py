@@ -15,7 +15,6 @@ from websockets.exceptions import ConnectionClosed
 
 from storefront.auth import sessions
 from storefront.auth.tokens import read_access_token
-from storefront.config import Settings
 from storefront.context import context_of
 from storefront.database import Database
 from storefront.models import User
@@ -28,10 +27,12 @@ NEW_PASSWORD = "violet-otter-marmalade-42"
 
 
 async def session_of(server: LiveServer, actor: Actor) -> Actor:
-    """The actor as a fresh login session: its access token names the session."""
+    """The actor in another login session, started by logging in to the server."""
     async with httpx.AsyncClient(base_url=server.url) as client:
         pair = await log_in(client, actor.user.username)
-    return Actor(actor.user, pair["access_token"])
+    claims = read_access_token(context_of(server.app).settings, pair["access_token"])
+    assert claims is not None
+    return Actor(actor.user, pair["access_token"], claims.session_id)
 
 
 async def post(server: LiveServer, path: str, headers: dict[str, str], **kwargs: Any) -> httpx.Response:
@@ -64,7 +65,7 @@ async def sse_ends(response: httpx.Response) -> bool:
 
 
 async def test_a_ticket_taken_before_logout_opens_no_stream(live_server: LiveServer, factory: Factory) -> None:
-    buyer = await session_of(live_server, await factory.customer())
+    buyer = await factory.customer()
     for_ws, for_sse = await ticket_for(live_server, buyer), await ticket_for(live_server, buyer)
 
     assert (await post(live_server, "/api/v1/auth/logout", buyer.headers)).status_code == 204
@@ -75,7 +76,7 @@ async def test_a_ticket_taken_before_logout_opens_no_stream(live_server: LiveSer
 
 
 async def test_an_api_key_cannot_take_a_ticket(live_server: LiveServer, factory: Factory) -> None:
-    buyer = await session_of(live_server, await factory.customer())
+    buyer = await factory.customer()
     key = (await post(live_server, "/api/v1/auth/api-keys", buyer.headers, json={"name": "script"})).json()["key"]
 
     refused = await post(live_server, "/api/v1/events/ticket", {"X-API-Key": key})
@@ -111,19 +112,15 @@ async def test_logout_closes_the_sessions_websockets_1008_and_ends_its_sse_strea
         assert await live(other_ws)  # another session of the same user goes on
 
 
-async def test_a_rolled_back_logout_leaves_the_stream_open(
-    live_server: LiveServer, factory: Factory, settings: Settings
-) -> None:
-    buyer = await session_of(live_server, await factory.customer())
-    claims = read_access_token(settings, buyer.token)
-    assert claims is not None
+async def test_a_rolled_back_logout_leaves_the_stream_open(live_server: LiveServer, factory: Factory) -> None:
+    buyer = await factory.customer()
     database = context_of(live_server.app).database
 
     async def log_out(*, commit: bool) -> None:
         async with database.transaction() as session:
             user = await session.get(User, buyer.id)
             assert user is not None
-            await sessions.end(session, user, claims.session_id)
+            await sessions.end(session, user, buyer.session_id)
             if not commit:
                 raise LookupError("rolled back")
 
@@ -146,16 +143,15 @@ async def test_deactivating_a_user_closes_their_streams_and_no_private_event_fol
     product = await factory.product(stock=10)
     url = f"{live_server.ws_url}/ws/events"
     async with (
-        # A token minted without a session (the factory's) ends with every session.
-        websockets.connect(url, additional_headers=customer.headers) as sessionless_ws,
+        websockets.connect(url, additional_headers=customer.headers) as first_ws,
         websockets.connect(url, additional_headers=in_session.headers) as ws,
         httpx.AsyncClient(base_url=live_server.url) as client,
     ):
-        assert await live(sessionless_ws)
+        assert await live(first_ws)
         assert await live(ws)
         order = await place(live_server, customer, product)
         assert (await next_event(ws))["data"]["order_id"] == order["id"]
-        assert (await next_event(sessionless_ws))["data"]["order_id"] == order["id"]
+        assert (await next_event(first_ws))["data"]["order_id"] == order["id"]
 
         if how == "deactivate":
             ended = await client.patch(f"/api/v1/users/{customer.id}", json={"is_active": False}, headers=admin.headers)
@@ -168,7 +164,7 @@ async def test_deactivating_a_user_closes_their_streams_and_no_private_event_fol
         assert paid.status_code == 200, paid.text
 
         assert await closed_by_session_end(ws)
-        assert await closed_by_session_end(sessionless_ws)
+        assert await closed_by_session_end(first_ws)  # every session of theirs ends
     assert await close_code(url, additional_headers=in_session.headers) == 1008
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from httpx import Response
 from sqlalchemy import select
 
+from storefront.auth import repository
 from storefront.database import Database
 from storefront.models import User
 
@@ -25,6 +27,16 @@ async def set_user(database: Database, user_id: int, **values: Any) -> None:
         assert user is not None
         for name, value in values.items():
             setattr(user, name, value)
+
+
+def pass_uniqueness_checks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both uniqueness checks pass, as when another request inserts in between."""
+
+    async def never_taken(*_: object, **__: object) -> bool:
+        return False
+
+    monkeypatch.setattr(repository, "email_taken", never_taken)
+    monkeypatch.setattr(repository, "username_taken", never_taken)
 
 
 def assert_problem(response: Response, status: int, code: str) -> dict[str, Any]:

@@ -1,72 +1,31 @@
-"""User rules called directly: what the unique indexes catch when checks race."""
+"""Account management called directly: what the unique indexes catch when checks
+race, and erasure."""
 
 from __future__ import annotations
 
 import pytest
 
+from storefront.auth.errors import UsernameTaken
 from storefront.database import Database
-from storefront.models import Role, User
-from storefront.users import repository, service
-from storefront.users.errors import EmailTaken, UsernameTaken
-from storefront.users.schemas import UserCreate, UserSelfUpdate
+from storefront.models import AuthSession, User
+from storefront.users import service
+from storefront.users.schemas import UserSelfUpdate
 from tests.factories import Factory
-from tests.users.helpers import users_in_db
-
-STRONG = "violet-otter-marmalade-42"
+from tests.users.helpers import pass_uniqueness_checks, users_in_db
 
 
-@pytest.fixture
-def checks_race(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Both uniqueness checks pass, as when another request inserts in between."""
-
-    async def never_taken(*_: object, **__: object) -> bool:
-        return False
-
-    monkeypatch.setattr(repository, "email_taken", never_taken)
-    monkeypatch.setattr(repository, "username_taken", never_taken)
-
-
-@pytest.mark.usefixtures("checks_race")
-@pytest.mark.parametrize(
-    ("email", "username", "error"),
-    [
-        ("taken@example.com", "fresh", EmailTaken),
-        ("fresh@example.com", "TAKEN", UsernameTaken),
-    ],
-)
-async def test_create_turns_a_lost_race_into_taken(
-    database: Database, factory: Factory, email: str, username: str, error: type[Exception]
+async def test_update_turns_a_lost_race_into_taken(
+    database: Database, factory: Factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    existing = await factory.customer(email="taken@example.com", username="taken")
-
-    async with database.write_session() as session:
-        with pytest.raises(error):
-            await service.create(session, UserCreate(email=email, username=username, password=STRONG))
-
-    assert [user.id for user in await users_in_db(database)] == [existing.id]
-
-
-@pytest.mark.usefixtures("checks_race")
-async def test_update_turns_a_lost_race_into_taken(database: Database, factory: Factory) -> None:
     await factory.customer(username="taken")
     actor = await factory.customer()
+    pass_uniqueness_checks(monkeypatch)
 
     async with database.write_session() as session:
         user = await session.get(User, actor.id)
         assert user is not None
         with pytest.raises(UsernameTaken):
             await service.update(session, user, UserSelfUpdate(username="Taken"))
-
-
-async def test_create_flushes_but_leaves_the_commit_to_the_caller(database: Database) -> None:
-    async with database.write_session() as session:
-        user = await service.create(
-            session, UserCreate(email="new@example.com", username="newbie", password=STRONG), role=Role.staff
-        )
-        assert user.id is not None
-        await session.rollback()
-
-    assert await users_in_db(database) == []
 
 
 async def test_deactivate_and_erase_ends_sessions_and_keeps_the_row(database: Database, factory: Factory) -> None:
@@ -79,5 +38,6 @@ async def test_deactivate_and_erase_ends_sessions_and_keeps_the_row(database: Da
 
     [user] = await users_in_db(database)
     assert user.id == actor.id
-    assert user.token_version == actor.user.token_version + 1
     assert (user.is_active, user.full_name) == (False, None)
+    auth_session: AuthSession = await factory.reload(AuthSession, actor.session_id)
+    assert auth_session.revoked_at is not None

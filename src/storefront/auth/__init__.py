@@ -1,1 +1,2 @@
-"""Authentication: passwords, tokens and who the caller is."""
+"""Accounts and who the caller is: creating an account, passwords, login sessions,
+tokens and API keys."""

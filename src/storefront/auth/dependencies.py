@@ -51,16 +51,17 @@ class Principal:
     api_key_id: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedIn:
+    """A caller who showed an access token: the user and their login session."""
+
+    user: User
+    session_id: int
+
+
 async def user_for_access_token(session: AsyncSession, claims: AccessClaims) -> User | None:
     """The active user an access token stands for, if its session is still live."""
-    if claims.session_id is not None:
-        user = await repository.user_of_session(session, claims.user_id, claims.session_id)
-    else:
-        # Minted without a session (before sessions existed, or by a test
-        # factory): only the user's token version can end it.
-        user = await session.get(User, claims.user_id)
-        if user is not None and user.token_version != claims.token_version:
-            return None
+    user = await repository.user_of_session(session, claims.user_id, claims.session_id)
     return user if user is not None and user.is_active else None
 
 
@@ -109,11 +110,11 @@ async def _current_principal(principal: Annotated[Principal | None, Depends(_opt
     return principal
 
 
-async def _session_principal(principal: Annotated[Principal, Depends(_current_principal)]) -> Principal:
+async def _session_principal(principal: Annotated[Principal, Depends(_current_principal)]) -> LoggedIn:
     """A caller logged in with a bearer token: what managing one's credentials needs."""
-    if principal.api_key_id is not None:
+    if principal.session_id is None:
         raise FreshLoginRequired()
-    return principal
+    return LoggedIn(principal.user, principal.session_id)
 
 
 async def _current_user(principal: Annotated[Principal, Depends(_current_principal)]) -> User:
@@ -136,7 +137,7 @@ OptionalUser = Annotated[User | None, Depends(_optional_user)]
 CurrentUser = Annotated[User, Depends(_current_user)]
 StaffUser = Annotated[User, Depends(_staff_user)]
 AdminUser = Annotated[User, Depends(_admin_user)]
-SessionPrincipal = Annotated[Principal, Depends(_session_principal)]
+SessionPrincipal = Annotated[LoggedIn, Depends(_session_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 
 ApiKeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The API key's id.")]

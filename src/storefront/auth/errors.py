@@ -1,4 +1,22 @@
-from storefront.errors import AppError, NotAuthenticated, NotFound
+from storefront.errors import AppError, Conflict, NotAuthenticated, NotFound, Unprocessable
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+
+    def default_detail(self) -> str:
+        return "An account with this email address exists already."
+
+
+class UsernameTaken(Conflict):
+    code = "username_taken"
+
+    def default_detail(self) -> str:
+        return "This username is taken."
+
+
+class WeakPassword(Unprocessable):
+    code = "weak_password"
 
 
 class InvalidRefreshToken(NotAuthenticated):

@@ -1,13 +1,15 @@
-"""Queries behind authentication: who a credential stands for, sessions and keys."""
+"""Queries behind authentication: accounts by id, login or email, who a credential
+stands for, sessions and keys."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.db import utcnow
+from storefront.kit.identity import identity_key
 from storefront.models import ApiKey, AuthSession, PasswordResetToken, RefreshToken, User
 
 # Built once: these run on every authenticated request, and a prebuilt
@@ -27,6 +29,53 @@ _USER_OF_API_KEY = (
     .join(ApiKey, ApiKey.user_id == User.id)
     .where(ApiKey.key_hash == bindparam("key_hash"), ApiKey.revoked_at.is_(None))
 )
+
+
+async def get_user(session: AsyncSession, user_id: int, *, for_update: bool = False) -> User | None:
+    """One user; `for_update` locks the row until the transaction ends and re-reads it.
+
+    A write that checks `If-Match` and then updates must hold the row: two
+    writers that both read the old version would otherwise both pass the check,
+    and the loser's versioned UPDATE would fail as stale data (a 500).
+    """
+    if not for_update:
+        return await session.get(User, user_id)
+    query = select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.scalars(query)).first()
+
+
+async def lock_user(session: AsyncSession, user: User) -> None:
+    """Lock a user already loaded (the caller, say) and re-read it, as `get_user(for_update=True)`."""
+    await session.refresh(user, with_for_update=True)
+
+
+async def user_by_login(session: AsyncSession, login: str) -> User | None:
+    """The user whose email or username is `login`, compared as `identity_key`s.
+
+    Emails are stored as their key; usernames are ASCII, so `lower()` is their key.
+    """
+    value = identity_key(login)
+    query = select(User).where(or_(User.email == value, func.lower(User.username) == value))
+    return (await session.scalars(query)).first()
+
+
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    return (await session.scalars(select(User).where(User.email == identity_key(email)))).first()
+
+
+async def email_taken(session: AsyncSession, email: str, *, excluding: int | None = None) -> bool:
+    return await _exists(session, User.email == identity_key(email), excluding)
+
+
+async def username_taken(session: AsyncSession, username: str, *, excluding: int | None = None) -> bool:
+    return await _exists(session, func.lower(User.username) == identity_key(username), excluding)
+
+
+async def _exists(session: AsyncSession, condition: ColumnElement[bool], excluding: int | None) -> bool:
+    query = select(User.id).where(condition)
+    if excluding is not None:
+        query = query.where(User.id != excluding)
+    return (await session.scalar(query.limit(1))) is not None
 
 
 async def user_of_session(session: AsyncSession, user_id: int, session_id: int) -> User | None:

@@ -20,6 +20,8 @@ from storefront.auth.schemas import (
     PasswordResetRequest,
     RefreshRequest,
     TokenPair,
+    UserRead,
+    UserRegister,
 )
 from storefront.context import DatabaseDep, SessionDep, SettingsDep
 from storefront.contract import api_router
@@ -27,7 +29,6 @@ from storefront.errors import problem_response
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, set_page_headers
 from storefront.models import ApiKey, User
-from storefront.users.schemas import UserRead, UserRegister
 
 router = api_router("/auth", tags=["auth"])
 

@@ -5,28 +5,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from storefront.auth import repository, sessions
+from storefront.auth import accounts, repository, sessions
 from storefront.auth.errors import InvalidResetToken, WrongPassword
 from storefront.auth.limits import AuthLimits, account_key
 from storefront.auth.opaque import digest, new_secret
 from storefront.auth.passwords import hash_password, verify_password
-from storefront.auth.schemas import TokenPair
+from storefront.auth.schemas import TokenPair, UserRegister
 from storefront.config import Settings
 from storefront.database import Database
 from storefront.db import utcnow
 from storefront.errors import InvalidCredentials
 from storefront.models import PasswordResetToken, User
 from storefront.uow import UnitOfWork
-from storefront.users import repository as users
-from storefront.users import service as user_service
-from storefront.users.schemas import UserRegister
 
 RESET_TOKEN_LIFETIME = timedelta(hours=1)
 
 
 async def register(session: UnitOfWork, data: UserRegister) -> User:
     """A new customer, and their welcome email queued in the same transaction."""
-    user = await user_service.create(session, data)
+    user = await accounts.create(session, data)
     await session.queue_email(
         "welcome",
         to=user.email,
@@ -58,7 +55,7 @@ async def verify_credentials(database: Database, limits: AuthLimits, login: str,
     its timing tells them apart from a wrong password.
     """
     async with database.read_session() as reader:
-        user = await users.find_by_login(reader, login)
+        user = await repository.user_by_login(reader, login)
     attempt = await limits.begin_login(account_key(user.id if user is not None else None, login))
     stored = user.password_hash if user is not None else None
     valid, new_hash = await verify_password(password, stored)
@@ -76,7 +73,7 @@ async def authenticate(session: UnitOfWork, database: Database, limits: AuthLimi
     password has been checked.
     """
     verified = await verify_credentials(database, limits, login, password)
-    user = await users.get(session, verified.user_id)
+    user = await repository.get_user(session, verified.user_id)
     if user is None or not user.is_active:  # disabled in the moment since the check
         raise InvalidCredentials()
     if verified.new_hash is not None:
@@ -105,14 +102,14 @@ async def _rehash(session: UnitOfWork, user: User, verified_hash: str, new_hash:
     The row lock re-reads the user: a concurrent login that upgraded first, or
     a password change, leaves a different hash, which is then kept as it is.
     """
-    await users.lock(session, user)
+    await repository.lock_user(session, user)
     if user.password_hash == verified_hash:
         user.password_hash = new_hash
         await session.flush()
 
 
 async def change_password(
-    session: UnitOfWork, user: User, session_id: int | None, current: str, new: str, limits: AuthLimits
+    session: UnitOfWork, user: User, session_id: int, current: str, new: str, limits: AuthLimits
 ) -> None:
     """Set a new password, given the current one; every other session ends."""
     attempt = await limits.begin_login(account_key(user.id, user.username))
@@ -120,9 +117,9 @@ async def change_password(
     if not valid:
         raise WrongPassword()
     await attempt.succeeded()
-    user_service.check_password(new, email=user.email, username=user.username)
+    accounts.check_password(new, email=user.email, username=user.username)
     new_hash = await hash_password(new)
-    await users.lock(session, user)
+    await repository.lock_user(session, user)
     user.password_hash = new_hash
     await sessions.end_all(session, user, keep=session_id)
     await repository.use_up_reset_tokens(session, user.id)
@@ -134,7 +131,7 @@ async def request_password_reset(session: UnitOfWork, limits: AuthLimits, email:
     The caller answers the same whether or not one does.
     """
     await limits.password_reset(email)
-    user = await users.find_by_email(session, email)
+    user = await repository.user_by_email(session, email)
     if user is None or not user.is_active:
         return
     token = new_secret()
@@ -154,10 +151,10 @@ async def request_password_reset(session: UnitOfWork, limits: AuthLimits, email:
 async def confirm_password_reset(session: UnitOfWork, token: str, new: str) -> None:
     """Set a new password with a reset token, which is used up; every session ends."""
     user_id = await repository.redeem_reset_token(session, digest(token))
-    user = await users.get(session, user_id, for_update=True) if user_id is not None else None
+    user = await repository.get_user(session, user_id, for_update=True) if user_id is not None else None
     if user is None or not user.is_active:
         raise InvalidResetToken()
-    user_service.check_password(new, email=user.email, username=user.username)
+    accounts.check_password(new, email=user.email, username=user.username)
     user.password_hash = await hash_password(new)
     await sessions.end_all(session, user)
     await repository.use_up_reset_tokens(session, user.id)

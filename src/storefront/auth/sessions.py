@@ -20,7 +20,6 @@ from storefront.db import utcnow
 from storefront.messages import SessionsEnded
 from storefront.models import AuthSession, RefreshToken, User
 from storefront.uow import UnitOfWork
-from storefront.users import repository as users
 
 
 async def start(session: UnitOfWork, settings: Settings, user: User, *, user_agent: str | None) -> TokenPair:
@@ -68,26 +67,15 @@ async def rotate(session: UnitOfWork, settings: Settings, limits: AuthLimits, to
     return await _issue(session, settings, user, auth_session)
 
 
-async def end(session: UnitOfWork, user: User, session_id: int | None) -> None:
-    """Logout: the session's refresh token and access tokens stop working.
-
-    A token minted without a session can only be ended with every other such
-    token of the user (their token version moves; real sessions go on).
-    """
+async def end(session: UnitOfWork, user: User, session_id: int) -> None:
+    """Logout: the session's refresh token and access tokens stop working."""
+    await repository.revoke_session(session, session_id)
     session.end_sessions(SessionsEnded(user_id=user.id, session_ids=(session_id,)))
-    if session_id is not None:
-        await repository.revoke_session(session, session_id)
-        return
-    await users.lock(session, user)
-    user.token_version += 1
-    await session.flush()
 
 
 async def end_all(session: UnitOfWork, user: User, *, keep: int | None = None) -> None:
-    """End every session of `user` (but `keep`), and every token minted without one."""
+    """End every session of `user` (but `keep`)."""
     await repository.revoke_sessions(session, user.id, keep=keep)
-    user.token_version += 1
-    await session.flush()
     session.end_sessions(SessionsEnded(user_id=user.id, keep=keep))
 
 
@@ -102,5 +90,5 @@ async def _issue(session: UnitOfWork, settings: Settings, user: User, auth_sessi
         )
     )
     await session.flush()
-    access, lifetime = issue_access_token(settings, user.id, user.token_version, auth_session.id)
+    access, lifetime = issue_access_token(settings, user.id, auth_session.id)
     return TokenPair(access_token=access, expires_in=lifetime, refresh_token=refresh)

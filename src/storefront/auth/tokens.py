@@ -1,9 +1,8 @@
 """Access tokens: short-lived JWTs signed with one pinned algorithm.
 
-Claims: `sub` (user id), `iat`, `exp`, `jti`, `typ` ("access"), `sid` (the
-login session, checked on every request so that logging out works at once)
-and `ver` (the user's token version, which is what still guards a token
-minted without a session).
+Claims: `sub` (user id), `iat`, `exp`, `jti`, `typ` ("access") and `sid` (the
+login session, checked on every request so that logging out works at once).
+A token without `sid` is refused: no logout could end it.
 """
 
 from __future__ import annotations
@@ -28,15 +27,12 @@ MAX_ID = 2**31 - 1
 @dataclass(frozen=True, slots=True)
 class AccessClaims:
     user_id: int
-    token_version: int
+    session_id: int
     jti: str
-    session_id: int | None = None
 
 
-def issue_access_token(
-    settings: Settings, user_id: int, token_version: int, session_id: int | None = None
-) -> tuple[str, int]:
-    """A signed access token and its lifetime in seconds."""
+def issue_access_token(settings: Settings, user_id: int, session_id: int) -> tuple[str, int]:
+    """A signed access token of login session `session_id`, and its lifetime in seconds."""
     now = utcnow()
     lifetime = timedelta(minutes=settings.access_token_expire_minutes)
     payload: dict[str, Any] = {
@@ -45,10 +41,8 @@ def issue_access_token(
         "exp": now + lifetime,
         "jti": uuid.uuid4().hex,
         "typ": ACCESS,
-        "ver": token_version,
+        "sid": session_id,
     }
-    if session_id is not None:
-        payload["sid"] = session_id
     token = jwt.encode(payload, settings.signing_key(), algorithm=settings.jwt_algorithm)
     return token, int(lifetime.total_seconds())
 
@@ -60,19 +54,16 @@ def read_access_token(settings: Settings, token: str) -> AccessClaims | None:
             token,
             settings.signing_key(),
             algorithms=[settings.jwt_algorithm],  # pinned: never trust the header's alg
-            options={"require": ["exp", "iat", "sub", "jti"]},
+            options={"require": ["exp", "iat", "sub", "jti", "sid"]},
         )
         if payload.get("typ") != ACCESS:
             return None
-        sid = payload.get("sid")
-        if sid is not None and not _is_id(sid):
-            return None
-        sub, version = payload["sub"], payload.get("ver", 0)
+        sub, sid = payload["sub"], payload["sid"]
         if not isinstance(sub, str) or not sub.isascii() or not sub.isdigit() or not _is_id(int(sub)):
             return None
-        if not isinstance(version, int) or isinstance(version, bool) or not 0 <= version <= MAX_ID:
+        if not _is_id(sid):
             return None
-        return AccessClaims(user_id=int(sub), token_version=version, jti=str(payload["jti"]), session_id=sid)
+        return AccessClaims(user_id=int(sub), session_id=sid, jti=str(payload["jti"]))
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
 

@@ -37,7 +37,7 @@ async def missed(session: AsyncSession, user: User, since: int) -> list[Publishe
     return [PublishedEvent.model_validate(event) for event in await session.scalars(query)]
 
 
-async def issue_ticket(session: AsyncSession, user: User, session_id: int | None) -> tuple[str, int]:
+async def issue_ticket(session: AsyncSession, user: User, session_id: int) -> tuple[str, int]:
     """A ticket of `user`'s login session `session_id`: the stream it opens ends with that session."""
     ticket = secrets.token_urlsafe(32)
     expires_at = utcnow() + timedelta(seconds=TICKET_SECONDS)
@@ -46,7 +46,7 @@ async def issue_ticket(session: AsyncSession, user: User, session_id: int | None
     return ticket, TICKET_SECONDS
 
 
-async def redeem_ticket(session: AsyncSession, ticket: str) -> tuple[int, int | None] | None:
+async def redeem_ticket(session: AsyncSession, ticket: str) -> tuple[int, int] | None:
     """The user and session ids of a valid, unused ticket, which is used up; else None."""
     now = utcnow()
     result = await session.execute(
@@ -56,15 +56,14 @@ async def redeem_ticket(session: AsyncSession, ticket: str) -> tuple[int, int | 
         .returning(StreamTicket.user_id, StreamTicket.session_id)
     )
     row = result.first()
-    return None if row is None else (row[0], row[1])
+    if row is None or row[1] is None:  # no session named: older than migration 0005
+        return None
+    return row[0], row[1]
 
 
-async def stream_owner(session: AsyncSession, user_id: int, session_id: int | None) -> User | None:
-    """The user, if active and `session_id` (when there is one) is still one of their live sessions."""
-    if session_id is not None:
-        user = await auth_repository.user_of_session(session, user_id, session_id)
-    else:
-        user = await session.get(User, user_id)
+async def stream_owner(session: AsyncSession, user_id: int, session_id: int) -> User | None:
+    """The user, if active and `session_id` is still one of their live sessions."""
+    user = await auth_repository.user_of_session(session, user_id, session_id)
     return user if user is not None and user.is_active else None
 
 

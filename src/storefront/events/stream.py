@@ -27,10 +27,10 @@ class SessionEnded(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Listener:
-    """Who a stream is for, and the login session it belongs to (None: a token minted without one)."""
+    """Who a stream is for, and the login session it belongs to."""
 
     user: User
-    session_id: int | None
+    session_id: int
 
 
 async def stream_listener(connection: HTTPConnection) -> Listener | None:

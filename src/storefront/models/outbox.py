@@ -74,7 +74,7 @@ class StreamTicket(Base):
     ticket_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # The login session it was taken in: the stream it opens lives only as long
-    # as that session. None for a token minted without a session (test factories).
+    # as that session. NULL only in tickets older than migration 0005, which open nothing.
     session_id: Mapped[int | None] = mapped_column(ForeignKey("auth_sessions.id", ondelete="CASCADE"), index=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,8 +24,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(String(20), default=Role.customer)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    # Bumped whenever every session of the user must end (deactivation,
-    # password change); access tokens carry the version they were issued at.
+    # Unused: it ended the access tokens that named no login session, which are
+    # refused now. The column stays until a migration drops it.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,1 +1,1 @@
-"""Users and roles."""
+"""Managing accounts: one's own profile, admins' work on anyone's, the export."""

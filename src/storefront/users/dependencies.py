@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storefront.auth import repository as auth_repository
 from storefront.auth.dependencies import CurrentPrincipal, CurrentUser, Principal
 from storefront.auth.errors import FreshLoginRequired
 from storefront.context import SessionDep
 from storefront.models import User
-from storefront.users import repository
 from storefront.users.errors import UserNotFound
 from storefront.users.schemas import UserAdminUpdate, UserSelfUpdate
 
@@ -22,7 +22,7 @@ async def _load(session: AsyncSession, actor: User, user_id: int, *, for_update:
     """The user, if the caller may see them (admins: anyone; others: themselves); else 404."""
     if not actor.is_admin and actor.id != user_id:
         raise UserNotFound()
-    user = await repository.get(session, user_id, for_update=for_update)
+    user = await auth_repository.get_user(session, user_id, for_update=for_update)
     if user is None:
         raise UserNotFound()
     return user
@@ -39,7 +39,7 @@ async def _writable_user(user_id: UserId, session: SessionDep, actor: CurrentUse
 
 async def _writable_self(actor: CurrentUser, session: SessionDep) -> User:
     """The caller, with their row locked and re-read for this request's write."""
-    await repository.lock(session, actor)
+    await auth_repository.lock_user(session, actor)
     return actor
 
 

@@ -1,4 +1,4 @@
-from storefront.errors import Conflict, NotFound, Unprocessable
+from storefront.errors import Conflict, NotFound
 
 
 class UserNotFound(NotFound):
@@ -6,24 +6,6 @@ class UserNotFound(NotFound):
 
     def default_detail(self) -> str:
         return "No such user."
-
-
-class EmailTaken(Conflict):
-    code = "email_taken"
-
-    def default_detail(self) -> str:
-        return "An account with this email address exists already."
-
-
-class UsernameTaken(Conflict):
-    code = "username_taken"
-
-    def default_detail(self) -> str:
-        return "This username is taken."
-
-
-class WeakPassword(Unprocessable):
-    code = "weak_password"
 
 
 class LastAdmin(Conflict):

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 
+from storefront.auth.schemas import UserRead
 from storefront.database import Database
 from storefront.kit.export import export_response
 from storefront.models import User
-from storefront.users.schemas import UserRead
 
 HEADER = ("id", "email", "username", "full_name", "role", "is_active", "created_at")
 

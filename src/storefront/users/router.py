@@ -5,7 +5,9 @@ from typing import Annotated
 from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from storefront.auth import accounts
 from storefront.auth.dependencies import AdminUser, CurrentUser
+from storefront.auth.schemas import UserRead
 from storefront.context import DatabaseDep, SessionDep
 from storefront.contract import api_router
 from storefront.kit.etag import make_etag, require_match, unless_modified
@@ -14,7 +16,7 @@ from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_p
 from storefront.models import Role, User
 from storefront.users import export, repository, service
 from storefront.users.dependencies import AdminUpdate, SelfUpdate, VisibleUser, WritableSelf, WritableUser
-from storefront.users.schemas import UserCreate, UserRead
+from storefront.users.schemas import UserCreate
 
 router = api_router("/users", tags=["users"], responses=problems(401))
 
@@ -66,7 +68,7 @@ async def list_users(
 @router.post("", status_code=201, response_model=UserRead, responses=problems(403, 409, 422))
 async def create_user(body: UserCreate, _: AdminUser, session: SessionDep, response: Response) -> User:
     """Create a user with any role."""
-    user = await service.create(session, body, role=body.role)
+    user = await accounts.create(session, body, role=body.role)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
     response.headers["ETag"] = _etag(user)
     return user

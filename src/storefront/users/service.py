@@ -1,49 +1,26 @@
-"""User rules. Services flush, never commit: the request boundary does."""
+"""Managing accounts: changing one, deactivating and erasing one, and always
+keeping an admin. Services flush, never commit: the request boundary does."""
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
+from storefront.auth import accounts, sessions
 from storefront.auth import repository as auth_repository
-from storefront.auth import sessions
-from storefront.auth.passwords import hash_password, password_problem
 from storefront.models import Role, User
 from storefront.uow import UnitOfWork
 from storefront.users import repository
-from storefront.users.errors import EmailTaken, LastAdmin, UsernameTaken, WeakPassword
-from storefront.users.schemas import UserAdminUpdate, UserCreate, UserRegister, UserSelfUpdate
-
-
-def check_password(password: str, *, email: str, username: str) -> None:
-    if (problem := password_problem(password, email=email, username=username)) is not None:
-        raise WeakPassword(problem)
-
-
-async def create(session: UnitOfWork, data: UserRegister | UserCreate, *, role: Role = Role.customer) -> User:
-    check_password(data.password, email=data.email, username=data.username)
-    await _ensure_unique(session, email=data.email, username=data.username, user_id=None)
-    user = User(
-        email=data.email,
-        username=data.username,
-        full_name=data.full_name,
-        role=role,
-        is_active=True,
-        password_hash=await hash_password(data.password),
-    )
-    session.add(user)
-    await _flush_unique(session)
-    return user
+from storefront.users.errors import LastAdmin
+from storefront.users.schemas import UserAdminUpdate, UserSelfUpdate
 
 
 async def update(session: UnitOfWork, user: User, data: UserSelfUpdate | UserAdminUpdate) -> User:
     changes = data.changes()
-    await _ensure_unique(session, email=changes.get("email"), username=changes.get("username"), user_id=user.id)
+    await accounts.ensure_unique(session, email=changes.get("email"), username=changes.get("username"), user_id=user.id)
     deactivating = changes.get("is_active") is False and user.is_active
     if deactivating or changes.get("role", Role.admin) != Role.admin:
         await _keep_an_admin(session, user)
     for field, value in changes.items():
         setattr(user, field, value)
-    await _flush_unique(session)
+    await accounts.flush_unique(session)
     if deactivating:
         await sessions.end_all(session, user)
     return user
@@ -74,19 +51,3 @@ async def _keep_an_admin(session: UnitOfWork, user: User) -> None:
         return
     if not await repository.lock_other_active_admins(session, user.id):
         raise LastAdmin()
-
-
-async def _ensure_unique(session: UnitOfWork, *, email: str | None, username: str | None, user_id: int | None) -> None:
-    if email is not None and await repository.email_taken(session, email, excluding=user_id):
-        raise EmailTaken()
-    if username is not None and await repository.username_taken(session, username, excluding=user_id):
-        raise UsernameTaken()
-
-
-async def _flush_unique(session: UnitOfWork) -> None:
-    # Two racing requests can both pass the checks; the unique index decides.
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        message = str(exc.orig).lower()
-        raise (UsernameTaken() if "username" in message else EmailTaken()) from exc
