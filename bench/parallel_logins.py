@@ -25,7 +25,8 @@ from pwdlib import PasswordHash
 from storefront import migrations
 from storefront.auth import passwords, repository
 from storefront.config import Settings
-from storefront.db import Database
+from storefront.context import context_of
+from storefront.database import Database
 from storefront.main import create_app
 from storefront.models import User
 
@@ -76,7 +77,7 @@ class _Probe:
 async def main(url: str, password_hash: str) -> None:
     settings = Settings(database_url=url, rate_limits_enabled=False, worker_embedded=False, log_level="WARNING")
     app = create_app(settings)
-    database: Database = app.state.database
+    database = context_of(app).database
     async with database.transaction() as session:
         session.add_all(
             User(email=f"p{n}@example.com", username=f"p{n}", password_hash=password_hash) for n in range(N)

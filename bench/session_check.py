@@ -23,7 +23,8 @@ from storefront import migrations
 from storefront.auth.dependencies import user_for_access_token
 from storefront.auth.tokens import AccessClaims
 from storefront.config import Settings
-from storefront.db import Database, utcnow
+from storefront.context import AppContext
+from storefront.db import utcnow
 from storefront.models import AuthSession, User
 
 SAMPLES = 3000
@@ -42,7 +43,8 @@ async def _timed(check: Callable[[], Awaitable[None]]) -> tuple[float, float]:
 
 
 async def main(url: str) -> None:
-    database = Database(Settings(database_url=url))
+    context = AppContext.create(Settings(database_url=url))
+    database = context.database
     async with database.transaction() as session:
         stamp = time.time_ns()
         user = User(email=f"bench{stamp}@example.com", username=f"bench{stamp}", password_hash="!")  # noqa: S106 - no login
@@ -78,7 +80,7 @@ async def main(url: str) -> None:
             results[name].append(await _timed(check))
     for name, runs in results.items():
         print(f"{name:24s} median {min(r[0] for r in runs):7.1f} us   p95 {min(r[1] for r in runs):7.1f} us")
-    await database.dispose()
+    await context.stop()
 
 
 if __name__ == "__main__":
