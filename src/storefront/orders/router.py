@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from storefront.auth.dependencies import CurrentUser, StaffUser
 from storefront.context import DatabaseDep, SessionDep, SettingsDep
 from storefront.contract import api_router
+from storefront.idempotency import IdempotencyDep
 from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
@@ -15,7 +16,6 @@ from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_
 from storefront.models import Order, OrderStatus
 from storefront.orders import export, service
 from storefront.orders.dependencies import VisibleOrder
-from storefront.orders.idempotency import IdempotencyDep
 from storefront.orders.schemas import OrderCreate, OrderRead, OrderStatusChange
 
 router = api_router("/orders", tags=["orders"], responses=problems(401))
@@ -37,17 +37,15 @@ async def place_order(
     response: Response,
 ) -> Order | Response:
     """Place an order; stock is taken for all lines or none. Honours `Idempotency-Key`."""
-    if idempotency is not None and (replay := await idempotency.replay()) is not None:
-        return replay
-    order = await service.place(
-        session, user, body, currency=settings.currency, stock_low_threshold=settings.stock_low_threshold
-    )
-    location = f"/api/v1/orders/{order.id}"
-    response.headers["Location"] = location
-    response.headers["ETag"] = _etag(order)
-    if idempotency is not None:
-        await idempotency.store(201, OrderRead.model_validate(order), location=location)
-    return order
+
+    async def place() -> Order:
+        order = await service.place(
+            session, user, body, currency=settings.currency, stock_low_threshold=settings.stock_low_threshold
+        )
+        response.headers["ETag"] = _etag(order)
+        return order
+
+    return await idempotency.run(user, place, location=lambda order: f"/api/v1/orders/{order.id}")
 
 
 async def _filters(
