@@ -9,11 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storefront.auth.retention import RULES as AUTH
 from storefront.db import utcnow
 from storefront.events.retention import RULES as EVENTS
+from storefront.idempotency import RULES as IDEMPOTENCY
 from storefront.kit.retention import Horizon
 from storefront.notifications.retention import RULES as NOTIFICATIONS
-from storefront.orders.retention import RULES as ORDERS
 
-RULES = (*NOTIFICATIONS, *EVENTS, *AUTH, *ORDERS)
+RULES = (*NOTIFICATIONS, *EVENTS, *AUTH, *IDEMPOTENCY)
 
 
 async def prune(session: AsyncSession, retention_days: int) -> dict[str, int]:

@@ -10,7 +10,9 @@ from sqlalchemy import func, select
 from storefront.catalog import repository, service
 from storefront.catalog.errors import InsufficientStock, SkuTaken, StockLimitExceeded
 from storefront.catalog.schemas import MAX_STOCK, ProductCreate, ProductUpdate
+from storefront.catalog.service import ProductFilters
 from storefront.database import Database
+from storefront.kit.pagination import Page, Sort
 from storefront.models import Product
 from tests.factories import Factory
 
@@ -72,3 +74,18 @@ async def test_add_stock_without_a_ceiling_only_guards_zero(database: Database, 
         assert await repository.add_stock(session, made.id, -1) is False
 
     assert (await factory.reload(Product, made.id)).stock == 0
+
+
+async def test_list_products_shows_archived_ones_to_staff_only(database: Database, factory: Factory) -> None:
+    await factory.product(name="Cup", category="kitchen")
+    await factory.product(name="Old cup", category="kitchen", archived=True)
+    await factory.product(name="Lamp", category="lighting")
+    staff = await factory.staff()
+    kitchen, by_name = ProductFilters(category="Kitchen"), Sort(field="name", descending=False)
+
+    async with database.read_session() as session:
+        anonymous = await service.list_products(session, None, kitchen, Page(skip=0, limit=20), by_name)
+        for_staff = await service.list_products(session, staff.user, kitchen, Page(skip=1, limit=1), by_name)
+
+    assert ([p.name for p in anonymous.items], anonymous.total) == (["Cup"], 1)
+    assert ([p.name for p in for_staff.items], for_staff.total) == (["Old cup"], 2)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select, update
 
 from storefront import retention
 from storefront.database import Database
 from storefront.db import utcnow
+from storefront.idempotency import Idempotency
 from storefront.models import IdempotencyRecord, Order, Product
 from tests.factories import Factory
 
@@ -67,6 +69,48 @@ async def test_concurrent_replays_create_exactly_one_order(
     retry = await client.post(ORDERS, json=body, headers=headers)
     assert retry.status_code == 201
     assert retry.headers["Idempotent-Replayed"] == "true"
+
+
+async def test_the_stored_answer_is_the_first_ones_status_body_and_location(
+    client: AsyncClient, factory: Factory, database: Database
+) -> None:
+    buyer = await factory.customer()
+    product = await factory.product(stock=10)
+    body = {"items": [{"product_id": product.id, "quantity": 1}]}
+    headers = buyer.headers | {"Idempotency-Key": "stored"}
+
+    first = await client.post(ORDERS, json=body, headers=headers)
+    replay = await client.post(ORDERS, json=body, headers=headers)
+
+    async with database.read_session() as session:
+        record = (await session.scalars(select(IdempotencyRecord))).one()
+    assert (record.user_id, record.key, record.response_status) == (buyer.id, "stored", 201)
+    assert record.location == first.headers["Location"] == f"{ORDERS}/{first.json()['id']}"
+    # The ETag is the order's at the time; a replay does not claim it is still current.
+    assert "ETag" in first.headers
+    assert "ETag" not in replay.headers
+
+
+async def test_two_requests_past_the_lookup_at_once_make_one_order(
+    client: AsyncClient, factory: Factory, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    buyer = await factory.customer()
+    product = await factory.product(stock=10)
+    body = {"items": [{"product_id": product.id, "quantity": 1}]}
+    headers = buyer.headers | {"Idempotency-Key": "raced"}
+    assert (await client.post(ORDERS, json=body, headers=headers)).status_code == 201
+
+    async def nothing_stored(*_: object) -> None:
+        return None
+
+    # As if the second had looked before the first committed: the unique (user, key) row decides.
+    monkeypatch.setattr(Idempotency, "_replay", nothing_stored)
+    second = await client.post(ORDERS, json=body, headers=headers)
+
+    assert second.status_code == 409
+    assert second.json()["code"] == "idempotency_key_in_use"
+    assert await count(database, Order) == 1
+    assert (await factory.reload(Product, product.id)).stock == 9
 
 
 async def test_same_key_with_another_body_is_422(client: AsyncClient, factory: Factory, database: Database) -> None:

@@ -18,7 +18,7 @@ ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="The product's id."
 
 async def _visible_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:
     """The product if the caller may see it; archived ones only for staff. Else 404."""
-    product = await repository.get_visible(session, product_id, include_archived=user is not None and user.is_staff)
+    product = await repository.get_readable(session, user, product_id)
     if product is None:
         raise ProductNotFound()
     return product
@@ -26,9 +26,7 @@ async def _visible_product(product_id: ProductId, session: SessionDep, user: Opt
 
 async def _writable_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:
     """As `VisibleProduct`, with its row locked for this request's write."""
-    product = await repository.get_visible(
-        session, product_id, include_archived=user is not None and user.is_staff, for_update=True
-    )
+    product = await repository.get_readable(session, user, product_id, for_update=True)
     if product is None:
         raise ProductNotFound()
     return product

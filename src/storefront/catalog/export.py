@@ -1,4 +1,4 @@
-"""The products export: CSV or JSON Lines, archived products included."""
+"""The products export: CSV or JSON Lines of every product the viewer may read."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 
+from storefront.catalog import repository
 from storefront.catalog.schemas import ProductRead
 from storefront.database import Database
 from storefront.kit.export import ExportFormat, export_response
-from storefront.models import Product
+from storefront.models import Product, User
 
 HEADER = ("id", "sku", "name", "description", "price", "category", "stock", "archived", "created_at", "updated_at")
 
@@ -31,8 +31,8 @@ def _csv_row(product: Product) -> Sequence[Any]:
     )
 
 
-def products_response(database: Database, fmt: ExportFormat) -> StreamingResponse:
-    query = select(Product).order_by(Product.id)
+def products_response(database: Database, viewer: User, fmt: ExportFormat) -> StreamingResponse:
+    query = repository.readable_by(viewer).order_by(Product.id)
     return export_response(
         database.read_session, query, name="products", fmt=fmt, schema=ProductRead, header=HEADER, to_row=_csv_row
     )

@@ -9,25 +9,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.db import utcnow
 from storefront.kit.search import contains_pattern
-from storefront.models import Product
+from storefront.models import Product, User
 
 
-def visible(include_archived: bool) -> Select[Product]:
-    """Products a caller may see: archived ones only for staff and admins."""
+def readable_by(viewer: User | None) -> Select[Product]:
+    """Products `viewer` (`None`: an anonymous caller) may read: lists, reads and exports."""
     query = select(Product)
-    return query if include_archived else query.where(Product.archived.is_(False))
+    return query if sees_archived(viewer) else query.where(Product.archived.is_(False))
 
 
-async def get_visible(
-    session: AsyncSession, product_id: int, include_archived: bool, *, for_update: bool = False
+def sees_archived(viewer: User | None) -> bool:
+    """Archived products are for staff and admins only (the cached read checks this too)."""
+    return viewer is not None and viewer.is_staff
+
+
+async def get(session: AsyncSession, product_id: int) -> Product | None:
+    """One product, archived or not, whoever asks: the read cache holds both."""
+    return await session.get(Product, product_id)
+
+
+async def get_readable(
+    session: AsyncSession, viewer: User | None, product_id: int, *, for_update: bool = False
 ) -> Product | None:
-    """One product; `for_update` locks its row until the transaction ends.
+    """One product `viewer` may read; `for_update` locks its row until the transaction ends.
 
     A write that checks `If-Match` and then updates must hold the row: two
     writers that both read the old version would otherwise both pass the check,
     and the loser's versioned UPDATE would fail as stale data (a 500).
     """
-    query = visible(include_archived).where(Product.id == product_id)
+    query = readable_by(viewer).where(Product.id == product_id)
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).first()

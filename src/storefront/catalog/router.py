@@ -6,7 +6,7 @@ from fastapi import Depends, File, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser
-from storefront.catalog import export, images, repository, service
+from storefront.catalog import export, images, service
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
 from storefront.context import DatabaseDep, SessionDep, SettingsDep, StorageDep, app_context
@@ -14,14 +14,13 @@ from storefront.contract import api_router
 from storefront.kit.etag import make_etag, not_modified, require_match
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
-from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
+from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_headers
 from storefront.kit.schemas import Money
 from storefront.models import Product
 
 router = api_router("/products", tags=["catalog"])
 
-SORTABLE = {"name": Product.name, "price": Product.price, "created_at": Product.created_at, "stock": Product.stock}
-ProductSort = Annotated[Sort, Depends(sort_dependency(list(SORTABLE), "created_at"))]
+ProductSort = Annotated[Sort, Depends(sort_dependency(list(service.SORTABLE), "created_at"))]
 PriceFilter = Annotated[Money | None, Query(ge=0, le=1_000_000)]
 # The default MAX_UPLOAD_BYTES (5 MiB): a bigger upload is 413.
 UPLOAD_SCHEMA = {"maxLength": 5 * 1024 * 1024}
@@ -32,50 +31,47 @@ def _etag(product: Product) -> str:
     return make_etag("product", product.id, product.version)
 
 
-@router.get("", response_model=list[ProductRead], responses=problems(401, 422))
-async def list_products(
-    session: SessionDep,
-    user: OptionalUser,
-    page: PageDep,
-    sort: ProductSort,
-    request: Request,
-    response: Response,
+async def _filters(
     category: Annotated[str | None, Query(max_length=50)] = None,
     in_stock: bool | None = None,
     min_price: PriceFilter = None,
     max_price: PriceFilter = None,
     q: Annotated[str | None, Query(max_length=100, description="Text in the name or description.")] = None,
+) -> service.ProductFilters:
+    return service.ProductFilters(category=category, in_stock=in_stock, min_price=min_price, max_price=max_price, q=q)
+
+
+ProductFiltersDep = Annotated[service.ProductFilters, Depends(_filters)]
+
+
+@router.get("", response_model=list[ProductRead], responses=problems(401, 422))
+async def list_products(
+    session: SessionDep,
+    user: OptionalUser,
+    filters: ProductFiltersDep,
+    page: PageDep,
+    sort: ProductSort,
+    request: Request,
+    response: Response,
 ) -> list[Product]:
     """Browse the catalog with filters, text search, sorting and paging."""
-    query = repository.search(
-        repository.visible(include_archived=user is not None and user.is_staff),
-        category=category,
-        in_stock=in_stock,
-        min_price=min_price,
-        max_price=max_price,
-        q=q,
-    ).order_by(*order_by(SORTABLE[sort.field], sort, Product.id))
-    products, total = await fetch_page(session, query, page)
-    set_page_headers(request, response, page, total)
-    return products
+    return with_page_headers(request, response, await service.list_products(session, user, filters, page, sort))
 
 
 @router.get(
     "/export",
     responses={200: {"content": {"text/csv": {}, "application/jsonl": {}}}, **problems(401, 403, 422)},
 )
-async def export_products(_: StaffUser, database: DatabaseDep, format: ExportFormat = "csv") -> StreamingResponse:
+async def export_products(user: StaffUser, database: DatabaseDep, format: ExportFormat = "csv") -> StreamingResponse:
     """Every product, archived ones included, as CSV or JSON Lines streamed from the database."""
-    return export.products_response(database, format)
+    return export.products_response(database, user, format)
 
 
 @router.get("/{product_id}", response_model=ProductRead, responses=problems(401, 404, 422))
 async def read_product(product_id: ProductId, user: OptionalUser, session: SessionDep, request: Request) -> Response:
     """One product; answers 304 when `If-None-Match` still matches."""
     # The cache comes straight off the context, not as one more dependency: this is the hot read.
-    cached = await service.read_serialised(
-        session, app_context(request).product_cache, product_id, staff=user is not None and user.is_staff
-    )
+    cached = await service.read_serialised(session, app_context(request).product_cache, product_id, viewer=user)
     etag = cached.etag
     if not_modified(request, etag):
         return Response(status_code=304, headers={"ETag": etag})

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from sqlalchemy.exc import IntegrityError
 
 from storefront.cache import CachedProduct, ProductCache
@@ -9,23 +12,59 @@ from storefront.catalog import notify, repository
 from storefront.catalog.errors import InsufficientStock, ProductNotFound, SkuTaken, StockLimitExceeded
 from storefront.catalog.schemas import MAX_STOCK, ProductCreate, ProductRead, ProductReplace, ProductUpdate
 from storefront.kit.etag import make_etag
-from storefront.models import Product
+from storefront.kit.pagination import Page, PageOf, Sort, Sortable, fetch, order_by
+from storefront.models import Product, User
 from storefront.uow import UnitOfWork
 
+SORTABLE: dict[str, Sortable] = {
+    "name": Product.name,
+    "price": Product.price,
+    "created_at": Product.created_at,
+    "stock": Product.stock,
+}
 
-async def read_serialised(session: UnitOfWork, cache: ProductCache, product_id: int, *, staff: bool) -> CachedProduct:
+
+@dataclass(frozen=True, slots=True)
+class ProductFilters:
+    """What a product list is narrowed by; `None` leaves a criterion out."""
+
+    category: str | None = None
+    in_stock: bool | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    q: str | None = None
+
+
+async def list_products(
+    session: UnitOfWork, viewer: User | None, filters: ProductFilters, page: Page, sort: Sort
+) -> PageOf[Product]:
+    """One page of the products `viewer` may read, narrowed by `filters`, in `sort` order."""
+    query = repository.search(
+        repository.readable_by(viewer),
+        category=filters.category,
+        in_stock=filters.in_stock,
+        min_price=filters.min_price,
+        max_price=filters.max_price,
+        q=filters.q,
+    )
+    return await fetch(session, query.order_by(*order_by(SORTABLE[sort.field], sort, Product.id)), page)
+
+
+async def read_serialised(
+    session: UnitOfWork, cache: ProductCache, product_id: int, *, viewer: User | None
+) -> CachedProduct:
     """The product as response bytes with its ETag, from the read cache or (one
-    caller at a time) the database; archived ones only for staff, else 404."""
+    caller at a time) the database, if `viewer` may read it; else 404."""
 
     async def from_database() -> CachedProduct | None:
-        product = await repository.get_visible(session, product_id, include_archived=True)
+        product = await repository.get(session, product_id)
         if product is None:
             return None
         body = ProductRead.model_validate(product).model_dump_json().encode()
         return cache.entry(body, make_etag("product", product.id, product.version), archived=product.archived)
 
     cached = await cache.load(product_id, from_database)
-    if cached is None or (cached.archived and not staff):
+    if cached is None or (cached.archived and not repository.sees_archived(viewer)):
         raise ProductNotFound()
     return cached
 

@@ -2,7 +2,7 @@
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy import ColumnElement, Select, func, select
@@ -10,12 +10,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 Sortable = ColumnElement[Any] | InstrumentedAttribute[Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
 class Page:
+    """The page a caller asks for."""
+
     skip: int
     limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class PageOf(Generic[T]):
+    """One page of a list: its items, the total of the whole list, and the page asked for."""
+
+    items: list[T]
+    total: int
+    page: Page
 
 
 async def _page(
@@ -64,6 +76,18 @@ async def fetch_page(session: AsyncSession, query: Select[Any], page: Page) -> t
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = (await session.scalars(query.offset(page.skip).limit(page.limit))).all()
     return list(rows), int(total or 0)
+
+
+async def fetch(session: AsyncSession, query: Select[T], page: Page) -> PageOf[T]:
+    """`page` of what `query` selects, with the total count of the unpaged query."""
+    items, total = await fetch_page(session, query, page)
+    return PageOf(items, total, page)
+
+
+def with_page_headers(request: Request, response: Response, result: PageOf[T]) -> list[T]:
+    """The items of `result` for the response body; its `X-Total-Count` and `Link` go on `response`."""
+    set_page_headers(request, response, result.page, result.total)
+    return result.items
 
 
 def set_page_headers(request: Request, response: Response, page: Page, total: int) -> None:

@@ -1,8 +1,8 @@
 """What every retention rule is given, and what it is: one named delete.
 
 Each domain declares its rules beside its tables (`<domain>/retention.py`,
-a `RULES` tuple); `storefront.retention` gathers them and the worker runs
-them all in one transaction, once an hour.
+a `RULES` tuple; `storefront.idempotency` keeps its own); `storefront.retention`
+gathers them and the worker runs them all in one transaction, once an hour.
 """
 
 from __future__ import annotations

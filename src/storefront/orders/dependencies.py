@@ -21,7 +21,7 @@ async def _visible_order(order_id: OrderId, session: SessionDep, user: CurrentUs
     Writes lock the row so two concurrent changes of one order run one after the other.
     """
     writing = request.method not in ("GET", "HEAD")
-    order = await repository.get_visible(session, user, order_id, for_update=writing)
+    order = await repository.get_readable(session, user, order_id, for_update=writing)
     if order is None:
         raise OrderNotFound()
     return order

@@ -1,4 +1,4 @@
-"""The orders export: CSV (one row per order) or JSON Lines (whole orders)."""
+"""The orders export of what the viewer may read: CSV (one row per order) or JSON Lines (whole orders)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from storefront.database import Database
 from storefront.kit.export import ExportFormat, export_response
-from storefront.models import Order
+from storefront.models import Order, User
+from storefront.orders import repository
 from storefront.orders.schemas import OrderRead
 
 HEADER = ("id", "user_id", "status", "lines", "subtotal", "total", "currency", "created_at", "updated_at")
@@ -31,8 +30,8 @@ def _csv_row(order: Order) -> Sequence[Any]:
     )
 
 
-def orders_response(database: Database, fmt: ExportFormat) -> StreamingResponse:
-    query = select(Order).options(selectinload(Order.items)).order_by(Order.id)
+def orders_response(database: Database, viewer: User, fmt: ExportFormat) -> StreamingResponse:
+    query = repository.readable_by(viewer).order_by(Order.id)
     return export_response(
         database.read_session, query, name="orders", fmt=fmt, schema=OrderRead, header=HEADER, to_row=_csv_row
     )

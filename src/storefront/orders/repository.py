@@ -12,14 +12,14 @@ from storefront.catalog import repository as catalog
 from storefront.models import Order, OrderStatus, Product, User
 
 
-def visible_to(user: User) -> Select[Order]:
-    """Orders `user` may see: staff and admins all, customers their own."""
+def readable_by(viewer: User) -> Select[Order]:
+    """Orders `viewer` may read (staff and admins all, customers their own): lists, reads and exports."""
     query = select(Order).options(selectinload(Order.items))
-    return query if user.is_staff else query.where(Order.user_id == user.id)
+    return query if viewer.is_staff else query.where(Order.user_id == viewer.id)
 
 
-async def get_visible(session: AsyncSession, user: User, order_id: int, *, for_update: bool = False) -> Order | None:
-    query = visible_to(user).where(Order.id == order_id)
+async def get_readable(session: AsyncSession, viewer: User, order_id: int, *, for_update: bool = False) -> Order | None:
+    query = readable_by(viewer).where(Order.id == order_id)
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).first()

@@ -8,20 +8,19 @@ from fastapi.responses import StreamingResponse
 from storefront.auth.dependencies import CurrentUser, StaffUser
 from storefront.context import DatabaseDep, SessionDep, SettingsDep
 from storefront.contract import api_router
+from storefront.idempotency import IdempotencyDep
 from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
-from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
+from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_headers
 from storefront.models import Order, OrderStatus
-from storefront.orders import export, repository, service
+from storefront.orders import export, service
 from storefront.orders.dependencies import VisibleOrder
-from storefront.orders.idempotency import IdempotencyDep
 from storefront.orders.schemas import OrderCreate, OrderRead, OrderStatusChange
 
 router = api_router("/orders", tags=["orders"], responses=problems(401))
 
-SORTABLE = {"created_at": Order.created_at, "total": Order.total, "status": Order.status, "id": Order.id}
-OrderSort = Annotated[Sort, Depends(sort_dependency(list(SORTABLE), "-created_at"))]
+OrderSort = Annotated[Sort, Depends(sort_dependency(list(service.SORTABLE), "-created_at"))]
 
 
 def _etag(order: Order) -> str:
@@ -38,43 +37,45 @@ async def place_order(
     response: Response,
 ) -> Order | Response:
     """Place an order; stock is taken for all lines or none. Honours `Idempotency-Key`."""
-    if idempotency is not None and (replay := await idempotency.replay()) is not None:
-        return replay
-    order = await service.place(
-        session, user, body, currency=settings.currency, stock_low_threshold=settings.stock_low_threshold
-    )
-    location = f"/api/v1/orders/{order.id}"
-    response.headers["Location"] = location
-    response.headers["ETag"] = _etag(order)
-    if idempotency is not None:
-        await idempotency.store(201, OrderRead.model_validate(order), location=location)
-    return order
+
+    async def place() -> Order:
+        order = await service.place(
+            session, user, body, currency=settings.currency, stock_low_threshold=settings.stock_low_threshold
+        )
+        response.headers["ETag"] = _etag(order)
+        return order
+
+    return await idempotency.run(user, place, location=lambda order: f"/api/v1/orders/{order.id}")
+
+
+async def _filters(
+    status: OrderStatus | None = None,
+    user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Staff and admins only.")] = None,
+) -> service.OrderFilters:
+    return service.OrderFilters(status=status, user_id=user_id)
+
+
+OrderFiltersDep = Annotated[service.OrderFilters, Depends(_filters)]
 
 
 @router.get("", response_model=list[OrderRead], responses=problems(422))
 async def list_orders(
     user: CurrentUser,
     session: SessionDep,
+    filters: OrderFiltersDep,
     page: PageDep,
     sort: OrderSort,
     request: Request,
     response: Response,
-    status: OrderStatus | None = None,
-    user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Staff and admins only.")] = None,
 ) -> list[Order]:
     """Orders: a customer's own; staff and admins see all and may filter by user."""
-    query = repository.search(
-        repository.visible_to(user), user_id=user_id if user.is_staff else None, status=status
-    ).order_by(*order_by(SORTABLE[sort.field], sort, Order.id))
-    orders, total = await fetch_page(session, query, page)
-    set_page_headers(request, response, page, total)
-    return orders
+    return with_page_headers(request, response, await service.list_orders(session, user, filters, page, sort))
 
 
 @router.get("/export", responses={200: {"content": {"text/csv": {}, "application/jsonl": {}}}, **problems(403, 422)})
-async def export_orders(_: StaffUser, database: DatabaseDep, format: ExportFormat = "csv") -> StreamingResponse:
+async def export_orders(user: StaffUser, database: DatabaseDep, format: ExportFormat = "csv") -> StreamingResponse:
     """Every order as CSV or JSON Lines, streamed from the database row by row."""
-    return export.orders_response(database, format)
+    return export.orders_response(database, user, format)
 
 
 @router.get("/{order_id}", response_model=OrderRead, responses=problems(404, 422))

@@ -1,4 +1,4 @@
-"""Order rules: all-or-nothing stock, server-side totals, the status machine.
+"""Order rules: what a viewer lists, all-or-nothing stock, server-side totals, the status machine.
 
 Services flush, never commit: the request boundary does, so a failure
 anywhere rolls back every stock change made for the order.
@@ -6,14 +6,23 @@ anywhere rolls back every stock change made for the order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from storefront.catalog.errors import InsufficientStock
+from storefront.kit.pagination import Page, PageOf, Sort, Sortable, fetch, order_by
 from storefront.models import Order, OrderItem, OrderStatus, User
 from storefront.orders import notify, repository
 from storefront.orders.errors import InvalidTransition, UnknownProduct
 from storefront.orders.schemas import OrderCreate
 from storefront.uow import UnitOfWork
+
+SORTABLE: dict[str, Sortable] = {
+    "created_at": Order.created_at,
+    "total": Order.total,
+    "status": Order.status,
+    "id": Order.id,
+}
 
 # Forward moves staff may make; cancelling is handled apart (it returns stock).
 NEXT_STATUS = {
@@ -21,6 +30,26 @@ NEXT_STATUS = {
     OrderStatus.paid: OrderStatus.shipped,
     OrderStatus.shipped: OrderStatus.delivered,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilters:
+    """What an order list is narrowed by; `None` leaves a criterion out."""
+
+    status: OrderStatus | None = None
+    user_id: int | None = None
+
+
+async def list_orders(
+    session: UnitOfWork, viewer: User, filters: OrderFilters, page: Page, sort: Sort
+) -> PageOf[Order]:
+    """One page of the orders `viewer` may read, narrowed by `filters`, in `sort` order.
+
+    Only staff and admins filter by `user_id`; a customer's is ignored (their own orders are all they read).
+    """
+    user_id = filters.user_id if viewer.is_staff else None
+    query = repository.search(repository.readable_by(viewer), user_id=user_id, status=filters.status)
+    return await fetch(session, query.order_by(*order_by(SORTABLE[sort.field], sort, Order.id)), page)
 
 
 async def place(

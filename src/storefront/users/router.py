@@ -12,16 +12,15 @@ from storefront.context import DatabaseDep, SessionDep
 from storefront.contract import api_router
 from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.openapi import problems
-from storefront.kit.pagination import PageDep, Sort, fetch_page, order_by, set_page_headers, sort_dependency
+from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_headers
 from storefront.models import Role, User
-from storefront.users import export, repository, service
+from storefront.users import export, service
 from storefront.users.dependencies import AdminUpdate, SelfUpdate, VisibleUser, WritableSelf, WritableUser
 from storefront.users.schemas import UserCreate
 
 router = api_router("/users", tags=["users"], responses=problems(401))
 
-SORTABLE = {"id": User.id, "email": User.email, "username": User.username, "created_at": User.created_at}
-UserSort = Annotated[Sort, Depends(sort_dependency(list(SORTABLE), "id"))]
+UserSort = Annotated[Sort, Depends(sort_dependency(list(service.SORTABLE), "id"))]
 
 
 def _etag(user: User) -> str:
@@ -46,23 +45,29 @@ async def update_me(
     return user
 
 
+async def _filters(
+    role: Role | None = None,
+    is_active: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="Email or username contains.")] = None,
+) -> service.UserFilters:
+    return service.UserFilters(role=role, is_active=is_active, q=q)
+
+
+UserFiltersDep = Annotated[service.UserFilters, Depends(_filters)]
+
+
 @router.get("", response_model=list[UserRead], responses=problems(403, 422))
 async def list_users(
     _: AdminUser,
     session: SessionDep,
+    filters: UserFiltersDep,
     page: PageDep,
     sort: UserSort,
     request: Request,
     response: Response,
-    role: Role | None = None,
-    is_active: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="Email or username contains.")] = None,
 ) -> list[User]:
     """All users, for admins."""
-    query = repository.search(role, is_active, q).order_by(*order_by(SORTABLE[sort.field], sort, User.id))
-    users, total = await fetch_page(session, query, page)
-    set_page_headers(request, response, page, total)
-    return users
+    return with_page_headers(request, response, await service.list_users(session, filters, page, sort))
 
 
 @router.post("", status_code=201, response_model=UserRead, responses=problems(403, 409, 422))

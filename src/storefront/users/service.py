@@ -3,8 +3,11 @@ keeping an admin. Services flush, never commit: the request boundary does."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from storefront.auth import accounts, sessions
 from storefront.auth import repository as auth_repository
+from storefront.kit.pagination import Page, PageOf, Sort, Sortable, fetch, order_by
 from storefront.models import Role, User
 from storefront.uow import UnitOfWork
 from storefront.users import repository
@@ -39,6 +42,29 @@ async def deactivate_and_erase(session: UnitOfWork, user: User) -> None:
     user.password_hash = "!"
     await sessions.end_all(session, user)
     await auth_repository.revoke_api_keys(session, user.id)
+
+
+SORTABLE: dict[str, Sortable] = {
+    "id": User.id,
+    "email": User.email,
+    "username": User.username,
+    "created_at": User.created_at,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UserFilters:
+    """What a user list is narrowed by; `None` leaves a criterion out."""
+
+    role: Role | None = None
+    is_active: bool | None = None
+    q: str | None = None
+
+
+async def list_users(session: UnitOfWork, filters: UserFilters, page: Page, sort: Sort) -> PageOf[User]:
+    """One page of every user, narrowed by `filters`, in `sort` order (only admins list users)."""
+    query = repository.search(filters.role, filters.is_active, filters.q)
+    return await fetch(session, query.order_by(*order_by(SORTABLE[sort.field], sort, User.id)), page)
 
 
 async def _keep_an_admin(session: UnitOfWork, user: User) -> None:
