@@ -7,7 +7,12 @@ import ast
 from collections import defaultdict
 from pathlib import Path
 
+from fastapi.dependencies.models import Dependant
+
 import storefront
+from storefront.context import get_session
+from storefront.kit.routing import JSONRoute
+from storefront.main import DOMAIN_ROUTERS
 
 ROOT = Path(storefront.__file__).parent
 
@@ -80,3 +85,26 @@ def test_no_service_is_looked_up_by_name() -> None:
             if needle in text:
                 offenders.append(f"{path.relative_to(ROOT)}: {needle}")
     assert offenders == []
+
+
+def _depends_on(dependant: Dependant, call: object) -> bool:
+    return dependant.call is call or any(_depends_on(sub, call) for sub in dependant.dependencies)
+
+
+def test_a_route_writes_exactly_when_it_declares_a_write_session() -> None:
+    """The transaction kind comes from the declared dependencies; every route
+    that changes things (any method but GET) declares `WriteSession`."""
+    session_routes = [
+        route
+        for router in DOMAIN_ROUTERS
+        for route in router.routes
+        if isinstance(route, JSONRoute) and _depends_on(route.dependant, get_session)
+    ]
+    misdeclared = [
+        f"{sorted(route.methods)} {route.path}"
+        for route in session_routes
+        if route.writes != bool(route.methods - {"GET", "HEAD"})
+    ]
+
+    assert len(session_routes) > 30
+    assert misdeclared == []

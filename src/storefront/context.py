@@ -25,10 +25,9 @@ from storefront.cache import ProductCache
 from storefront.config import Settings
 from storefront.database import Database
 from storefront.kit.ratelimit import RateLimiter
+from storefront.kit.routing import JSONRoute, writing
 from storefront.kit.storage import Storage, storage_from_settings
 from storefront.uow import Pending, UnitOfWork
-
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class JobSignal:
@@ -146,15 +145,18 @@ RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
 async def get_session(connection: HTTPConnection) -> AsyncIterator[UnitOfWork]:
     """One unit of work per request, committed once when the endpoint returns.
 
-    The dependency has `scope="function"`, so the commit (and the dispatch of
-    its effects) runs before the response is sent: a failed commit becomes an
+    Its kind is the route's: a writing transaction (on SQLite `BEGIN
+    IMMEDIATE`, the write lock taken up front) when the route declares
+    `WriteSession` anywhere among its dependencies, else a reading one. The
+    dependency has `scope="function"`, so the commit (and the dispatch of its
+    effects) runs before the response is sent: a failed commit becomes an
     error response, never a success the database did not keep. A session that
     never began a transaction (a cached read) skips the commit's round trip.
     """
     database = app_context(connection).database
-    method = connection.scope.get("method", "GET")
-    factory = database.read_session if method in READ_METHODS else database.write_session
-    session = factory()
+    route = connection.scope.get("route")
+    writes = isinstance(route, JSONRoute) and route.writes
+    session = database.write_session() if writes else database.read_session()
     try:
         yield session
         if session.in_transaction():
@@ -164,4 +166,14 @@ async def get_session(connection: HTTPConnection) -> AsyncIterator[UnitOfWork]:
         raise
 
 
+# The request's unit of work, of the kind its route declares: what dependencies take.
 SessionDep = Annotated[UnitOfWork, Depends(get_session, scope="function")]
+
+
+async def _write_session(session: SessionDep, _: Annotated[None, Depends(writing)]) -> UnitOfWork:
+    return session
+
+
+# What endpoints declare: `ReadSession` to read, `WriteSession` to change anything.
+ReadSession = SessionDep
+WriteSession = Annotated[UnitOfWork, Depends(_write_session)]

@@ -129,7 +129,7 @@ def api_router(prefix: str, *, responses: dict[int | str, dict[str, Any]] | None
 
 def plain_router(**kwargs: Any) -> APIRouter:
     """A router outside `/api/v1` (probes, WebSockets), ids from the table."""
-    return APIRouter(responses=problems(500), generate_unique_id_function=operation_id, **kwargs)
+    return APIRouter(route_class=JSONRoute, responses=problems(500), generate_unique_id_function=operation_id, **kwargs)
 
 
 CONTRACT = Contract(

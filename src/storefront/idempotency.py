@@ -31,7 +31,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storefront.context import SessionDep
+from storefront.context import WriteSession
 from storefront.db import utcnow
 from storefront.errors import Conflict, Unprocessable
 from storefront.kit.retention import Rule
@@ -169,7 +169,7 @@ def _lock_id(user_id: int, key: str) -> int:
 
 async def _idempotency(
     request: Request,
-    session: SessionDep,
+    session: WriteSession,
     response: Response,
     key: Annotated[
         str | None,

@@ -23,7 +23,7 @@ from storefront.auth.schemas import (
     UserRead,
     UserRegister,
 )
-from storefront.context import DatabaseDep, SessionDep, SettingsDep
+from storefront.context import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from storefront.contract import api_router
 from storefront.errors import problem_response
 from storefront.kit.openapi import problems
@@ -40,7 +40,7 @@ def _user_agent(request: Request) -> str | None:
 
 
 @router.post("/register", status_code=201, response_model=UserRead, responses=problems(409, 422, 429))
-async def register(body: UserRegister, session: SessionDep, limits: AuthLimitsDep, response: Response) -> User:
+async def register(body: UserRegister, session: WriteSession, limits: AuthLimitsDep, response: Response) -> User:
     """Create a customer account."""
     await limits.register()
     user = await service.register(session, body)
@@ -51,7 +51,7 @@ async def register(body: UserRegister, session: SessionDep, limits: AuthLimitsDe
 @router.post("/token", response_model=TokenPair, responses=problems(401, 422, 429))
 async def token(
     form: Annotated[PasswordForm, Depends()],
-    session: SessionDep,
+    session: WriteSession,
     database: DatabaseDep,
     settings: SettingsDep,
     limits: AuthLimitsDep,
@@ -66,7 +66,7 @@ async def token(
 @router.post("/login", response_model=TokenPair, responses=problems(401, 422, 429))
 async def login(
     body: LoginRequest,
-    session: SessionDep,
+    session: WriteSession,
     database: DatabaseDep,
     settings: SettingsDep,
     limits: AuthLimitsDep,
@@ -80,7 +80,7 @@ async def login(
 
 @router.post("/refresh", response_model=TokenPair, responses=problems(401, 422, 429))
 async def refresh(
-    body: RefreshRequest, session: SessionDep, settings: SettingsDep, limits: AuthLimitsDep
+    body: RefreshRequest, session: WriteSession, settings: SettingsDep, limits: AuthLimitsDep
 ) -> TokenPair | Response:
     """Trade a refresh token for a new pair; it works once, and a reused one ends its session."""
     await limits.refresh_address()
@@ -94,20 +94,20 @@ async def refresh(
 
 
 @router.post("/logout", status_code=204, responses=problems(401, 403))
-async def logout(principal: SessionPrincipal, session: SessionDep) -> None:
+async def logout(principal: SessionPrincipal, session: WriteSession) -> None:
     """End the current session: its refresh token and access tokens stop working at once."""
     await sessions.end(session, principal.user, principal.session_id)
 
 
 @router.post("/logout-all", status_code=204, responses=problems(401, 403))
-async def logout_all(principal: SessionPrincipal, session: SessionDep) -> None:
+async def logout_all(principal: SessionPrincipal, session: WriteSession) -> None:
     """End every session of the caller, this one and admin UI logins included: all their tokens stop working."""
     await sessions.end_all(session, principal.user)
 
 
 @router.post("/password", status_code=204, responses=problems(400, 401, 403, 422, 429))
 async def change_password(
-    body: PasswordChange, principal: SessionPrincipal, session: SessionDep, limits: AuthLimitsDep
+    body: PasswordChange, principal: SessionPrincipal, session: WriteSession, limits: AuthLimitsDep
 ) -> None:
     """Change one's password, given the current one; every other session ends."""
     await service.change_password(
@@ -116,20 +116,20 @@ async def change_password(
 
 
 @router.post("/password-reset", status_code=202, response_model=Accepted, responses=problems(422, 429))
-async def request_password_reset(body: PasswordResetRequest, session: SessionDep, limits: AuthLimitsDep) -> Accepted:
+async def request_password_reset(body: PasswordResetRequest, session: WriteSession, limits: AuthLimitsDep) -> Accepted:
     """Email a single-use reset token (valid one hour); the answer is the same whether the account exists."""
     await service.request_password_reset(session, limits, body.email)
     return RESET_ACCEPTED
 
 
 @router.post("/password-reset/confirm", status_code=204, responses=problems(400, 422))
-async def confirm_password_reset(body: PasswordResetConfirm, session: SessionDep) -> None:
+async def confirm_password_reset(body: PasswordResetConfirm, session: WriteSession) -> None:
     """Set a new password with a reset token; the token works once and every session ends."""
     await service.confirm_password_reset(session, body.token, body.new_password)
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated, responses=problems(401, 403, 422))
-async def create_api_key(body: ApiKeyCreate, principal: SessionPrincipal, session: SessionDep) -> ApiKeyCreated:
+async def create_api_key(body: ApiKeyCreate, principal: SessionPrincipal, session: WriteSession) -> ApiKeyCreated:
     """Create an API key acting as the caller; the secret `key` is shown this once."""
     key, secret = await keys.create(session, principal.user, body.name)
     return ApiKeyCreated(id=key.id, name=key.name, key=secret, prefix=key.prefix, created_at=key.created_at)
@@ -137,7 +137,7 @@ async def create_api_key(body: ApiKeyCreate, principal: SessionPrincipal, sessio
 
 @router.get("/api-keys", response_model=list[ApiKeyRead], responses=problems(401, 422))
 async def list_api_keys(
-    user: CurrentUser, session: SessionDep, page: PageDep, request: Request, response: Response
+    user: CurrentUser, session: ReadSession, page: PageDep, request: Request, response: Response
 ) -> list[ApiKey]:
     """The caller's live API keys, without their secrets, a page at a time."""
     api_keys, total = await keys.list_own(session, user, page)
@@ -146,6 +146,6 @@ async def list_api_keys(
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problems(401, 404))
-async def revoke_api_key(key: ManagedApiKey, session: SessionDep) -> None:
+async def revoke_api_key(key: ManagedApiKey, session: WriteSession) -> None:
     """Revoke an API key (one's own, or anyone's for an admin); it stops working at once."""
     await keys.revoke(session, key)

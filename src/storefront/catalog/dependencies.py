@@ -9,7 +9,7 @@ from fastapi import Depends, Path
 from storefront.auth.dependencies import OptionalUser
 from storefront.catalog import repository
 from storefront.catalog.errors import ProductNotFound
-from storefront.context import SessionDep
+from storefront.context import SessionDep, WriteSession
 from storefront.kit.schemas import MAX_ID
 from storefront.models import Product
 
@@ -24,7 +24,7 @@ async def _visible_product(product_id: ProductId, session: SessionDep, user: Opt
     return product
 
 
-async def _writable_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:
+async def _writable_product(product_id: ProductId, session: WriteSession, user: OptionalUser) -> Product:
     """As `VisibleProduct`, with its row locked for this request's write."""
     product = await repository.get_readable(session, user, product_id, for_update=True)
     if product is None:

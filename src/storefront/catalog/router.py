@@ -9,7 +9,7 @@ from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser
 from storefront.catalog import export, images, service
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
-from storefront.context import DatabaseDep, SessionDep, SettingsDep, StorageDep, app_context
+from storefront.context import DatabaseDep, ReadSession, SettingsDep, StorageDep, WriteSession, app_context
 from storefront.contract import api_router
 from storefront.kit.etag import make_etag, not_modified, require_match
 from storefront.kit.export import ExportFormat
@@ -46,7 +46,7 @@ ProductFiltersDep = Annotated[service.ProductFilters, Depends(_filters)]
 
 @router.get("", response_model=list[ProductRead], responses=problems(401, 422))
 async def list_products(
-    session: SessionDep,
+    session: ReadSession,
     user: OptionalUser,
     filters: ProductFiltersDep,
     page: PageDep,
@@ -68,7 +68,7 @@ async def export_products(user: StaffUser, database: DatabaseDep, format: Export
 
 
 @router.get("/{product_id}", response_model=ProductRead, responses=problems(401, 404, 422))
-async def read_product(product_id: ProductId, user: OptionalUser, session: SessionDep, request: Request) -> Response:
+async def read_product(product_id: ProductId, user: OptionalUser, session: ReadSession, request: Request) -> Response:
     """One product; answers 304 when `If-None-Match` still matches."""
     # The cache comes straight off the context, not as one more dependency: this is the hot read.
     cached = await service.read_serialised(session, app_context(request).product_cache, product_id, viewer=user)
@@ -79,7 +79,7 @@ async def read_product(product_id: ProductId, user: OptionalUser, session: Sessi
 
 
 @router.post("", status_code=201, response_model=ProductRead, responses=problems(401, 403, 409, 422))
-async def create_product(body: ProductCreate, _: StaffUser, session: SessionDep, response: Response) -> Product:
+async def create_product(body: ProductCreate, _: StaffUser, session: WriteSession, response: Response) -> Product:
     """Add a product to the catalog."""
     product = await service.create(session, body)
     response.headers["Location"] = f"/api/v1/products/{product.id}"
@@ -92,7 +92,7 @@ async def replace_product(
     body: ProductReplace,
     _: StaffUser,
     product: WritableProduct,
-    session: SessionDep,
+    session: WriteSession,
     request: Request,
     response: Response,
 ) -> Product:
@@ -108,7 +108,7 @@ async def update_product(
     body: ProductUpdate,
     _: StaffUser,
     product: WritableProduct,
-    session: SessionDep,
+    session: WriteSession,
     request: Request,
     response: Response,
 ) -> Product:
@@ -120,7 +120,7 @@ async def update_product(
 
 
 @router.delete("/{product_id}", status_code=204, responses=problems(401, 403, 404, 412, 422))
-async def archive_product(_: AdminUser, product: WritableProduct, session: SessionDep, request: Request) -> None:
+async def archive_product(_: AdminUser, product: WritableProduct, session: WriteSession, request: Request) -> None:
     """Archive a product: it leaves the catalog, past orders keep their lines."""
     require_match(request, _etag(product))
     await service.archive(session, product)
@@ -131,7 +131,7 @@ async def adjust_stock(
     body: StockAdjustment,
     _: StaffUser,
     product: VisibleProduct,
-    session: SessionDep,
+    session: WriteSession,
     settings: SettingsDep,
     response: Response,
 ) -> Product:
@@ -150,7 +150,7 @@ async def upload_image(
     file: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image.", json_schema_extra=UPLOAD_SCHEMA)],
     _: StaffUser,
     product: WritableProduct,
-    session: SessionDep,
+    session: WriteSession,
     storage: StorageDep,
     response: Response,
 ) -> Product:

@@ -11,7 +11,7 @@ from starlette.websockets import WebSocketDisconnected
 
 from storefront.auth.dependencies import SessionPrincipal
 from storefront.broker import StreamCounter, TooManyStreams
-from storefront.context import AppContext, SessionDep, app_context
+from storefront.context import AppContext, WriteSession, app_context
 from storefront.contract import api_router, plain_router
 from storefront.db import utcnow
 from storefront.errors import InvalidToken, NotAuthenticated
@@ -65,7 +65,7 @@ StreamListener = Annotated[Listener, Depends(_stream_slot, scope="request")]
 
 
 @router.post("/ticket", status_code=201, response_model=TicketRead, responses=problems(401, 403))
-async def create_ticket(principal: SessionPrincipal, session: SessionDep) -> TicketRead:
+async def create_ticket(principal: SessionPrincipal, session: WriteSession) -> TicketRead:
     """A single-use ticket (valid 60 s) of this login session, to open a stream without a token in the URL."""
     ticket, lifetime = await service.issue_ticket(session, principal.user, principal.session_id)
     return TicketRead(ticket=ticket, expires_in=lifetime)

@@ -1,5 +1,6 @@
-"""The API's route class: 415 to a JSON endpoint sent anything but JSON, and no
-path template claiming a path that another route names literally."""
+"""The API's route class: 415 to a JSON endpoint sent anything but JSON, no
+path template claiming a path that another route names literally, and whether
+the route writes (it depends on `writing`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Form
 from fastapi.routing import APIRoute
@@ -25,9 +27,19 @@ def _is_json(content_type: str) -> bool:
     return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
+async def writing() -> None:
+    """A dependency that marks the routes depending on it as writing
+    (`context.WriteSession`): their transaction is begun as a write."""
+
+
 class JSONRoute(APIRoute):
     # Paths that other routes name literally (`/users/me` for `/users/{user_id}`): set by `claim_literal_paths`.
     shadowed: frozenset[str] = frozenset()
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+        # Decided once, from the declared dependencies, never from the HTTP method.
+        self.writes = _depends_on(self.dependant, writing)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if self.shadowed and scope["type"] == "http" and _route_path(scope) in self.shadowed:
@@ -55,6 +67,10 @@ class JSONRoute(APIRoute):
                 raise
 
         return json_only
+
+
+def _depends_on(dependant: Dependant, call: Callable[..., Any]) -> bool:
+    return dependant.call is call or any(_depends_on(sub, call) for sub in dependant.dependencies)
 
 
 def _route_path(scope: Scope) -> str:

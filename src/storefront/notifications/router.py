@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Request, Response
 
 from storefront.auth.dependencies import AdminUser
-from storefront.context import SessionDep
+from storefront.context import ReadSession, SessionDep, WriteSession
 from storefront.contract import api_router
 from storefront.errors import NotFound
 from storefront.kit.openapi import problems
@@ -35,7 +35,7 @@ ValidEmail = Annotated[Email, Depends(_email)]
 
 
 @router.post("/email", status_code=202, response_model=EmailQueued, responses=problems(422))
-async def send_email(body: EmailCreate, _: AdminUser, session: SessionDep, response: Response) -> EmailQueued:
+async def send_email(body: EmailCreate, _: AdminUser, session: WriteSession, response: Response) -> EmailQueued:
     """Queue an email; the worker delivers it (at least once, with retries)."""
     email = await session.queue_message(to=str(body.to), subject=body.subject, text=body.body)
     response.headers["Location"] = f"/api/v1/notifications/{email.id}"
@@ -45,7 +45,7 @@ async def send_email(body: EmailCreate, _: AdminUser, session: SessionDep, respo
 @router.get("", response_model=list[EmailRead], responses=problems(422))
 async def list_emails(
     _: AdminUser,
-    session: SessionDep,
+    session: ReadSession,
     page: PageDep,
     request: Request,
     response: Response,

@@ -6,7 +6,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import CurrentUser, StaffUser
-from storefront.context import DatabaseDep, SessionDep, SettingsDep
+from storefront.context import DatabaseDep, ReadSession, SettingsDep, WriteSession
 from storefront.contract import api_router
 from storefront.idempotency import IdempotencyDep
 from storefront.kit.etag import make_etag, require_match, unless_modified
@@ -15,7 +15,7 @@ from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_headers
 from storefront.models import Order, OrderStatus
 from storefront.orders import export, service
-from storefront.orders.dependencies import VisibleOrder
+from storefront.orders.dependencies import VisibleOrder, WritableOrder
 from storefront.orders.schemas import OrderCreate, OrderRead, OrderStatusChange
 
 router = api_router("/orders", tags=["orders"], responses=problems(401))
@@ -31,7 +31,7 @@ def _etag(order: Order) -> str:
 async def place_order(
     body: OrderCreate,
     user: CurrentUser,
-    session: SessionDep,
+    session: WriteSession,
     settings: SettingsDep,
     idempotency: IdempotencyDep,
     response: Response,
@@ -61,7 +61,7 @@ OrderFiltersDep = Annotated[service.OrderFilters, Depends(_filters)]
 @router.get("", response_model=list[OrderRead], responses=problems(422))
 async def list_orders(
     user: CurrentUser,
-    session: SessionDep,
+    session: ReadSession,
     filters: OrderFiltersDep,
     page: PageDep,
     sort: OrderSort,
@@ -86,7 +86,7 @@ async def read_order(order: VisibleOrder, request: Request, response: Response) 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead, responses=problems(404, 409, 412, 422))
 async def cancel_order(
-    user: CurrentUser, order: VisibleOrder, session: SessionDep, request: Request, response: Response
+    user: CurrentUser, order: WritableOrder, session: WriteSession, request: Request, response: Response
 ) -> Order:
     """Cancel an order and put its stock back (owner while pending; staff while pending or paid)."""
     require_match(request, _etag(order))
@@ -99,8 +99,8 @@ async def cancel_order(
 async def change_order_status(
     body: OrderStatusChange,
     user: StaffUser,
-    order: VisibleOrder,
-    session: SessionDep,
+    order: WritableOrder,
+    session: WriteSession,
     request: Request,
     response: Response,
 ) -> Order:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storefront.auth import repository as auth_repository
 from storefront.auth.dependencies import CurrentPrincipal, CurrentUser, Principal
 from storefront.auth.errors import FreshLoginRequired
-from storefront.context import SessionDep
+from storefront.context import SessionDep, WriteSession
 from storefront.models import User
 from storefront.users.errors import UserNotFound
 from storefront.users.schemas import UserAdminUpdate, UserSelfUpdate
@@ -32,12 +32,12 @@ async def _visible_user(user_id: UserId, session: SessionDep, actor: CurrentUser
     return await _load(session, actor, user_id, for_update=False)
 
 
-async def _writable_user(user_id: UserId, session: SessionDep, actor: CurrentUser) -> User:
+async def _writable_user(user_id: UserId, session: WriteSession, actor: CurrentUser) -> User:
     """As `VisibleUser`, with the row locked for this request's write."""
     return await _load(session, actor, user_id, for_update=True)
 
 
-async def _writable_self(actor: CurrentUser, session: SessionDep) -> User:
+async def _writable_self(actor: CurrentUser, session: WriteSession) -> User:
     """The caller, with their row locked and re-read for this request's write."""
     await auth_repository.lock_user(session, actor)
     return actor

@@ -8,7 +8,7 @@ from fastapi.responses import StreamingResponse
 from storefront.auth import accounts
 from storefront.auth.dependencies import AdminUser, CurrentUser
 from storefront.auth.schemas import UserRead
-from storefront.context import DatabaseDep, SessionDep
+from storefront.context import DatabaseDep, ReadSession, WriteSession
 from storefront.contract import api_router
 from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.openapi import problems
@@ -36,7 +36,7 @@ async def read_me(user: CurrentUser, response: Response) -> User:
 
 @router.patch("/me", response_model=UserRead, responses=problems(403, 409, 412, 422))
 async def update_me(
-    body: SelfUpdate, user: WritableSelf, session: SessionDep, request: Request, response: Response
+    body: SelfUpdate, user: WritableSelf, session: WriteSession, request: Request, response: Response
 ) -> User:
     """Change the caller's own name, email or username (the email only with a bearer token from a login)."""
     require_match(request, _etag(user))
@@ -59,7 +59,7 @@ UserFiltersDep = Annotated[service.UserFilters, Depends(_filters)]
 @router.get("", response_model=list[UserRead], responses=problems(403, 422))
 async def list_users(
     _: AdminUser,
-    session: SessionDep,
+    session: ReadSession,
     filters: UserFiltersDep,
     page: PageDep,
     sort: UserSort,
@@ -71,7 +71,7 @@ async def list_users(
 
 
 @router.post("", status_code=201, response_model=UserRead, responses=problems(403, 409, 422))
-async def create_user(body: UserCreate, _: AdminUser, session: SessionDep, response: Response) -> User:
+async def create_user(body: UserCreate, _: AdminUser, session: WriteSession, response: Response) -> User:
     """Create a user with any role."""
     user = await accounts.create(session, body, role=body.role)
     response.headers["Location"] = f"/api/v1/users/{user.id}"
@@ -94,7 +94,7 @@ async def read_user(user: VisibleUser, request: Request, response: Response) -> 
 
 @router.patch("/{user_id}", response_model=UserRead, responses=problems(403, 404, 409, 412, 422))
 async def update_user(
-    body: AdminUpdate, _: AdminUser, user: WritableUser, session: SessionDep, request: Request, response: Response
+    body: AdminUpdate, _: AdminUser, user: WritableUser, session: WriteSession, request: Request, response: Response
 ) -> User:
     """Change a user, role and activity included; deactivating ends their sessions."""
     require_match(request, _etag(user))
@@ -104,7 +104,7 @@ async def update_user(
 
 
 @router.delete("/{user_id}", status_code=204, responses=problems(403, 404, 409, 412))
-async def delete_user(_: AdminUser, user: WritableUser, session: SessionDep, request: Request) -> None:
+async def delete_user(_: AdminUser, user: WritableUser, session: WriteSession, request: Request) -> None:
     """Deactivate a user and erase their personal data; their orders stay."""
     require_match(request, _etag(user))
     await service.deactivate_and_erase(session, user)
