@@ -101,9 +101,9 @@ def test_a_route_writes_exactly_when_it_declares_a_write_session() -> None:
         if isinstance(route, JSONRoute) and _depends_on(route.dependant, get_session)
     ]
     misdeclared = [
-        f"{sorted(route.methods)} {route.path}"
+        f"{sorted(route.methods or ())} {route.path}"
         for route in session_routes
-        if route.writes != bool(route.methods - {"GET", "HEAD"})
+        if route.writes != bool((route.methods or set()) - {"GET", "HEAD"})
     ]
 
     assert len(session_routes) > 30

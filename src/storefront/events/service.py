@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storefront.auth import repository as auth_repository
@@ -18,22 +18,31 @@ TICKET_SECONDS = 60
 REPLAY_LIMIT = 1000
 
 
-def may_see(user: User, event: PublishedEvent) -> bool:
-    """Customers see public events and their own; staff and admins see all (but internal ones)."""
-    if event.audience == Audience.internal:
-        return False
+def _grants(user: User) -> list[tuple[Audience, bool]]:
+    """The one visibility rule: the audiences `user` may see, each with whether
+    only events naming `user` count. Customers see public events and their own;
+    staff and admins see every event."""
     if user.is_staff:
-        return True
-    return event.audience == Audience.public or (event.audience == Audience.owner and event.user_id == user.id)
+        return [(audience, False) for audience in Audience]
+    return [(Audience.public, False), (Audience.owner, True)]
+
+
+def may_see(user: User, event: PublishedEvent) -> bool:
+    """The rule asked of a live event."""
+    return any(event.audience == audience and (not own or event.user_id == user.id) for audience, own in _grants(user))
+
+
+def readable_by(user: User) -> ColumnElement[bool]:
+    """The rule asked of the log, in SQL."""
+    return or_(
+        *((Event.audience == audience) & (Event.user_id == user.id) if own else Event.audience == audience
+          for audience, own in _grants(user))
+    )  # fmt: skip
 
 
 async def missed(session: AsyncSession, user: User, since: int) -> list[PublishedEvent]:
     """Events after `since` that `user` may see, oldest first (at most REPLAY_LIMIT)."""
-    query = select(Event).where(Event.id > since).order_by(Event.id).limit(REPLAY_LIMIT)
-    if not user.is_staff:
-        query = query.where(
-            or_(Event.audience == Audience.public, (Event.audience == Audience.owner) & (Event.user_id == user.id))
-        )
+    query = select(Event).where(Event.id > since, readable_by(user)).order_by(Event.id).limit(REPLAY_LIMIT)
     return [PublishedEvent.model_validate(event) for event in await session.scalars(query)]
 
 

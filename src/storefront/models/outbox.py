@@ -49,7 +49,6 @@ class Audience(StrEnum):
     public = "public"  # every subscriber
     owner = "owner"  # the user named by `user_id`, and staff
     staff = "staff"  # staff and admins only
-    internal = "internal"  # between processes only (cache eviction); never streamed nor stored
 
 
 class Event(Base):
