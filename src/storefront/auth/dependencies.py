@@ -25,6 +25,7 @@ from storefront.context import DatabaseDep, SessionDep, SettingsDep
 from storefront.database import Database
 from storefront.db import utcnow
 from storefront.errors import Forbidden, InvalidToken, NotAuthenticated
+from storefront.kit.schemas import MAX_ID
 from storefront.models import ApiKey, User
 from storefront.request_context import user_id_var
 
@@ -140,7 +141,7 @@ AdminUser = Annotated[User, Depends(_admin_user)]
 SessionPrincipal = Annotated[LoggedIn, Depends(_session_principal)]
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]
 
-ApiKeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The API key's id.")]
+ApiKeyId = Annotated[int, Path(ge=1, le=MAX_ID, description="The API key's id.")]
 
 
 async def _managed_api_key(

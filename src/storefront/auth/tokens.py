@@ -16,12 +16,12 @@ import jwt
 
 from storefront.config import Settings
 from storefront.db import utcnow
+from storefront.kit.schemas import MAX_ID
 
 ACCESS = "access"
-# Ids are positive 32-bit integers everywhere (paths, columns): a claim outside
-# that range names nobody, and must not reach the database (a 40-digit `sub`
-# overflowed the driver's integer: a 500).
-MAX_ID = 2**31 - 1
+# Ids are positive 32-bit integers everywhere (paths, columns, kit.schemas.MAX_ID):
+# a claim outside that range names nobody, and must not reach the database (a
+# 40-digit `sub` overflowed the driver's integer: a 500).
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from storefront.contract import api_router
 from storefront.errors import NotFound
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, fetch_page, set_page_headers
+from storefront.kit.schemas import MAX_ID
 from storefront.models import Email, EmailStatus
 from storefront.notifications import service
 from storefront.notifications.schemas import EmailCreate, EmailQueued, EmailRead
@@ -24,7 +25,7 @@ class EmailNotFound(NotFound):
         return "No such notification."
 
 
-async def _email(email_id: Annotated[int, Path(ge=1, le=2**31 - 1)], _: AdminUser, session: SessionDep) -> Email:
+async def _email(email_id: Annotated[int, Path(ge=1, le=MAX_ID)], _: AdminUser, session: SessionDep) -> Email:
     email = await session.get(Email, email_id)
     if email is None:
         raise EmailNotFound()

@@ -8,12 +8,13 @@ from fastapi import Depends, Path
 
 from storefront.auth.dependencies import CurrentUser
 from storefront.context import SessionDep, WriteSession
+from storefront.kit.schemas import MAX_ID
 from storefront.models import Order, User
 from storefront.orders import repository
 from storefront.orders.errors import OrderNotFound
 from storefront.uow import UnitOfWork
 
-OrderId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The order's id.")]
+OrderId = Annotated[int, Path(ge=1, le=MAX_ID, description="The order's id.")]
 
 
 async def _visible_order(order_id: OrderId, session: SessionDep, user: CurrentUser) -> Order:

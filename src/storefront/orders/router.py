@@ -13,6 +13,7 @@ from storefront.kit.etag import make_etag, require_match, unless_modified
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_headers
+from storefront.kit.schemas import MAX_ID
 from storefront.models import Order, OrderStatus
 from storefront.orders import export, service
 from storefront.orders.dependencies import VisibleOrder, WritableOrder
@@ -50,7 +51,7 @@ async def place_order(
 
 async def _filters(
     status: OrderStatus | None = None,
-    user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="Staff and admins only.")] = None,
+    user_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Staff and admins only.")] = None,
 ) -> service.OrderFilters:
     return service.OrderFilters(status=status, user_id=user_id)
 

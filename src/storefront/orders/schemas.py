@@ -5,13 +5,13 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from storefront.kit.schemas import Id, InputModel, Money, ReadModel
+from storefront.kit.schemas import MAX_ID, Id, InputModel, Money, ReadModel
 from storefront.models import OrderStatus
 
 
 class OrderLineCreate(InputModel):
     # Strict: JSON `true` or `"2"` is no quantity (nor id), as for stock `delta`.
-    product_id: int = Field(ge=1, le=2**31 - 1, strict=True, examples=[1])
+    product_id: int = Field(ge=1, le=MAX_ID, strict=True, examples=[1])
     quantity: int = Field(ge=1, le=1000, strict=True, examples=[2])
 
 

@@ -11,11 +11,12 @@ from storefront.auth import repository as auth_repository
 from storefront.auth.dependencies import CurrentPrincipal, CurrentUser, Principal
 from storefront.auth.errors import FreshLoginRequired
 from storefront.context import SessionDep, WriteSession
+from storefront.kit.schemas import MAX_ID
 from storefront.models import User
 from storefront.users.errors import UserNotFound
 from storefront.users.schemas import UserAdminUpdate, UserSelfUpdate
 
-UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The user's id.")]
+UserId = Annotated[int, Path(ge=1, le=MAX_ID, description="The user's id.")]
 
 
 async def _load(session: AsyncSession, actor: User, user_id: int, *, for_update: bool) -> User:
