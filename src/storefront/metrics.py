@@ -21,6 +21,7 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client import REGISTRY as DEFAULT_REGISTRY
+from starlette.routing import Mount, Route, WebSocketRoute
 
 REQUESTS = Counter("storefront_http_requests_total", "HTTP requests answered.", ["method", "route", "status"])
 LATENCY = Histogram(
@@ -45,9 +46,8 @@ UNMATCHED = "unmatched"
 def route_label(scope: MutableMapping[str, Any]) -> str:
     """The route template (`/api/v1/products/{product_id}`), a mount prefix, or "unmatched"."""
     route = scope.get("route")
-    path = getattr(route, "path", None)
-    if isinstance(path, str):
-        return path
+    if isinstance(route, Route | WebSocketRoute | Mount):
+        return route.path
     root = scope.get("root_path", "")
     return root if root else UNMATCHED
 
