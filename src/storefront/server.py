@@ -2,9 +2,9 @@
 
 uvicorn closes open WebSockets with 1012 before the app hears of shutdown (the
 ASGI lifespan event comes last). Storefront's contract is 1001 ("going
-away"), so the server first runs the shutdown hooks the app registered: the
-broker ends every stream, each socket closes with 1001 and each SSE response
-finishes. Then uvicorn's own graceful shutdown proceeds.
+away"), so the server first has the broker of the app it serves end every
+stream: each socket closes with 1001 and each SSE response finishes. Then
+uvicorn's own graceful shutdown proceeds.
 """
 
 from __future__ import annotations
@@ -12,23 +12,19 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
-from collections.abc import Awaitable, Callable
 from types import FrameType
 from typing import Any
 
 import uvicorn
+from fastapi import FastAPI
+from starlette.applications import Starlette
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import multiprocess
 
-STREAM_CLOSE_GRACE_SECONDS = 2.0
+from storefront.context import AppContext, context_of
+from storefront.main import create_app
+
 DEFAULT_HEADER_TIMEOUT = 10.0
-_shutdown_hooks: list[Callable[[], Awaitable[None]]] = []
-
-
-def on_shutdown(hook: Callable[[], Awaitable[None]]) -> Callable[[], None]:
-    """Run `hook` when the server starts shutting down; returns its remover."""
-    _shutdown_hooks.append(hook)
-    return lambda: _shutdown_hooks.remove(hook) if hook in _shutdown_hooks else None
 
 
 class HeaderDeadlineProtocol(HttpToolsProtocol):
@@ -79,15 +75,31 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
 
 class StorefrontConfig(uvicorn.Config):
-    """uvicorn's configuration plus the header deadline; it is pickled into
-    each worker process, so everything it holds is importable by name."""
+    """uvicorn's configuration for serving `create_app()`, plus the header deadline.
 
-    def __init__(self, app: Any, *, header_timeout: float = DEFAULT_HEADER_TIMEOUT, **kwargs: Any) -> None:
-        super().__init__(app, http=HeaderDeadlineProtocol, **kwargs)
+    It is pickled into each worker process, so it holds the app factory, not an
+    app: `load_app` builds the app in the process that serves it and keeps it
+    as `app`, where `StorefrontServer` finds it.
+    """
+
+    def __init__(self, *, header_timeout: float = DEFAULT_HEADER_TIMEOUT, **kwargs: Any) -> None:
+        super().__init__(create_app, http=HeaderDeadlineProtocol, **kwargs)
         self.header_timeout = header_timeout
+
+    def load_app(self) -> FastAPI:
+        self.app = create_app()
+        return self.app
 
 
 class StorefrontServer(uvicorn.Server):
+    """uvicorn's server for one Storefront app, `config.app`."""
+
+    @property
+    def app_context(self) -> AppContext:
+        app = self.config.app
+        assert isinstance(app, Starlette), "a StorefrontServer serves an app built by create_app()"
+        return context_of(app)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         super().handle_exit(sig, frame)
         # uvicorn re-raises the signal after its graceful shutdown, so the
@@ -97,9 +109,8 @@ class StorefrontServer(uvicorn.Server):
             self._captured_signals.remove(sig)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for hook in list(_shutdown_hooks):
-            await hook()
-        if _shutdown_hooks and self.server_state.connections:
+        await self.app_context.broker.close()
+        if self.server_state.connections:
             await asyncio.sleep(0.05)  # let the close frames go out
         await super().shutdown(sockets)
 
