@@ -55,14 +55,16 @@ def serve(
     from storefront.server import StorefrontConfig, run
 
     settings = _settings()
+    if reload:
+        # The reloader imports the app by name in a process of its own.
+        uvicorn.run("storefront.main:create_app", factory=True, host=host, port=port, reload=True,
+                    ws_max_size=MAX_MESSAGE_BYTES)  # fmt: skip
+        return
     config = StorefrontConfig(
-        "storefront.main:create_app",
         header_timeout=settings.http_header_timeout_seconds,
-        factory=True,
         host=host,
         port=port,
         workers=workers,
-        reload=reload,
         loop="uvloop",
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=",".join(settings.forwarded_allow_ips) or None,
@@ -74,10 +76,7 @@ def serve(
         access_log=False,
         log_level=settings.log_level.lower(),
     )
-    if reload:
-        uvicorn.run(config.app, factory=True, host=host, port=port, reload=True, ws_max_size=MAX_MESSAGE_BYTES)
-    else:
-        run(config)
+    run(config)
 
 
 @db_app.command("upgrade")

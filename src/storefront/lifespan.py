@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from storefront.context import context_of
-from storefront.server import on_shutdown
 from storefront.worker import Worker
 
 
@@ -27,11 +26,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # collector's sight keeps full collections short, and with them tail latency.
     gc.collect()
     gc.freeze()
-    remove_hook = on_shutdown(context.broker.close)
     try:
         yield
     finally:
-        remove_hook()
         # Streams end first (their sockets close with 1001), then the worker
         # finishes or releases what it holds, then connections close.
         await context.broker.close()
