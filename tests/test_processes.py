@@ -17,6 +17,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
+from storefront.database import Database
 from tests.notifications.conftest import Inbox, free_port
 
 STOREFRONT = str(Path(sys.executable).parent / "storefront")
@@ -60,7 +61,8 @@ class Processes:
 
 
 @pytest.fixture
-def processes(tmp_path: Path, database_url: str) -> Iterator[Processes]:
+def processes(tmp_path: Path, database_url: str, database: Database) -> Iterator[Processes]:
+    """The CLI and servers as processes, on the run's database (`database` empties it after)."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("PYTEST", "COV_", "COVERAGE"))} | {
         "DATABASE_URL": database_url,
         "SECRET_KEY": "processes-test-secret-key-long-enough",

@@ -125,7 +125,9 @@ class StorefrontServer(uvicorn.Server):
             self._captured_signals.remove(sig)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        await self.app_context.broker.close()
+        # Only the streams end here: the broker keeps hearing other processes
+        # (cache evictions) while requests drain; the lifespan closes it last.
+        self.app_context.broker.close_all()
         if self.server_state.connections:
             await asyncio.sleep(0.05)  # let the close frames go out
         await super().shutdown(sockets)
