@@ -1,17 +1,22 @@
 """The unit of work: what a transaction causes is made known once it commits,
-exactly once, and never when it rolls back."""
+exactly once, and never when it rolls back; the same for a request and for the
+`Database.transaction()` that CLI commands and the worker commit through."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
+from asgi_lifespan import LifespanManager
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import func, select
 
 from storefront.config import Settings
-from storefront.context import AppContext
+from storefront.context import AppContext, context_of
+from storefront.main import create_app
 from storefront.messages import ProductsChanged, SessionsEnded
 from storefront.models import Email, Event
+from tests.factories import Factory
 
 
 @pytest.fixture
@@ -74,3 +79,37 @@ async def test_a_committed_unit_of_work_announces_each_effect_once(context: AppC
     assert heard.products == [ProductsChanged(product_ids=(7, 8))]
     assert heard.jobs.event.is_set()
     assert await _count(context, Event) == await _count(context, Email) == 1
+
+
+async def test_a_request_announces_only_what_it_committed(settings: Settings, factory: Factory) -> None:
+    """A failed order (the second line is short of stock) rolls back the first
+    line's stock change: no event, no email, no eviction. A placed one makes
+    each known once, after its commit."""
+    app = create_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as client,
+    ):
+        context = context_of(app)
+        heard = Heard(context)
+        buyer = await factory.customer()
+        plenty, scarce = await factory.product(stock=5), await factory.product(stock=1)
+        with context.broker.subscribe() as stream:
+            lines = [{"product_id": plenty.id, "quantity": 2}, {"product_id": scarce.id, "quantity": 3}]
+            failed = await client.post("/api/v1/orders", json={"items": lines}, headers=buyer.headers)
+
+            assert failed.status_code == 409
+            assert stream.queue.empty()
+            assert heard.products == []
+            assert not heard.jobs.event.is_set()
+
+            lines[1]["quantity"] = 1
+            placed = await client.post("/api/v1/orders", json={"items": lines}, headers=buyer.headers)
+
+            assert placed.status_code == 201
+            published = [stream.queue.get_nowait() for _ in range(stream.queue.qsize())]
+            assert [e.type for e in published if e is not None].count("order.created") == 1
+            assert heard.products == [ProductsChanged(product_ids=(plenty.id, scarce.id))]
+            assert heard.jobs.event.is_set()
+        assert await _count(context, Event) == len(published)
+        assert await _count(context, Email) == 1
