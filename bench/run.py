@@ -3,18 +3,22 @@
 Runs the service as users run it (its own CLI: `db upgrade`, `create-admin`,
 `seed`, `serve`) on SQLite with one worker and on PostgreSQL + Redis with one
 and two workers, drives it over loopback with wrk (Lua scripts in bench/lua/),
-and in the same run drives a bare ASGI app answering the same JSON
-(bench/reference_app.py) so that every result is also a ratio to that ceiling.
-Each scenario reports requests/s, p50/p99 latency, errors and the peak resident
-memory (from /proc) of every server process; then the targets are checked.
+and in the same run drives two yardsticks: a bare ASGI app answering the same
+JSON (bench/reference_app.py), the ceiling, and in each configuration a plain
+FastAPI app (bench/plain_app.py) serving the same queries over a copy of the
+seeded database. Every result is also a ratio to both. Each scenario reports
+requests/s, p50/p99 latency, errors, server CPU per request and the peak
+resident memory (from /proc) of every server process; then the targets are
+checked.
 
 Everything talks to 127.0.0.1 only and every step is bounded in time. A fresh
-temporary directory (SQLite file, logs) and, for PostgreSQL, a fresh database
+temporary directory (SQLite files, logs) and, for PostgreSQL, fresh databases
 are made per configuration and removed at the end.
 
-    .venv/bin/python bench/run.py                  # the full run (about 8 minutes)
-    .venv/bin/python bench/run.py --quick          # a smoke run (about 3 minutes)
+    .venv/bin/python bench/run.py                  # the full run (about 14 minutes)
+    .venv/bin/python bench/run.py --quick          # a smoke run (about 4 minutes)
     .venv/bin/python bench/run.py --only sqlite --markdown /tmp/bench.md
+    .venv/bin/python bench/run.py --quick --only sqlite --scenarios product_auth,list
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ import re
 import resource
 import secrets
 import shutil
+import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -48,7 +54,7 @@ BIN = Path(sys.executable).parent
 HERE = Path(__file__).resolve().parent
 LUA = HERE / "lua"
 HOST = "127.0.0.1"
-PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql://postgres@127.0.0.1:5432/"
 REDIS_URL = "redis://127.0.0.1:6379/0"
 SEED_PASSWORD = "storefront-demo-password"  # every seeded customer's (src/storefront/tasks.py)
 ADMIN = {"email": "bench-admin@example.com", "username": "bench_admin", "password": "bench-admin-passphrase"}
@@ -76,6 +82,8 @@ class Scenario:
 SCENARIOS = [
     Scenario("health", "GET /health", "plain.lua", "/health"),
     Scenario("product", "GET /api/v1/products/{id}", "product.lua"),
+    # Storefront's cache fast path answers anonymous reads only: this one goes through routing and auth.
+    Scenario("product_auth", "GET /api/v1/products/{id} (bearer)", "product.lua"),
     Scenario("product_304", "GET /api/v1/products/{id} + If-None-Match", "product.lua", expect=304),
     Scenario("list", "GET /api/v1/products?limit=20 (filter, sort)", "plain.lua", LIST_QUERY),
     Scenario("me", "GET /api/v1/users/me (bearer)", "me.lua"),
@@ -85,6 +93,24 @@ SCENARIOS = [
 ]
 # Two wrk processes at once: login (20 connections) and /health (64).
 LOGIN_HEALTH = Scenario("login+health", "GET /health while 20 clients log in", "plain.lua", "/health")
+# What bench/plain_app.py answers; it runs each right after Storefront does.
+PLAIN_SCENARIOS = frozenset({"health", "product", "product_auth", "list", "me", "orders"})
+# A read of one product or user: the plain app's answer must be Storefront's, value for value.
+SAME_VALUES = frozenset({"product", "product_auth", "me"})
+
+
+def scenario_names(text: str) -> list[str]:
+    """`--scenarios a,b,c`: names from SCENARIOS and `login+health`."""
+    known = [s.name for s in SCENARIOS] + [LOGIN_HEALTH.name]
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if unknown := [name for name in names if name not in known]:
+        raise argparse.ArgumentTypeError(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    return names
+
+
+def selected(opts: argparse.Namespace) -> list[Scenario]:
+    """The scenarios of this run, in the order of SCENARIOS."""
+    return [s for s in SCENARIOS if opts.scenarios is None or s.name in opts.scenarios]
 
 
 @dataclass(frozen=True)
@@ -373,7 +399,7 @@ def run_wrk(command: list[str], duration: float) -> dict[str, Any]:
     return parse_wrk(done.stdout)
 
 
-def sanity_check(server: Server, scenario: Scenario, load: Load) -> None:
+def sanity_check(server: Server, scenario: Scenario, load: Load) -> httpx.Response:
     """One request as the scenario will send it, so that a broken setup fails loudly, not fast."""
     headers = load.headers.get(scenario.name, {})
     if scenario.name == "orders":
@@ -392,38 +418,68 @@ def sanity_check(server: Server, scenario: Scenario, load: Load) -> None:
             f"{server.name}: {scenario.title}: expected {scenario.expect}, got {response.status_code}: "
             f"{response.text[:300]}"
         )
+    return response
+
+
+def shape(value: Any) -> Any:
+    """The keys and JSON types of a body (a list by its first item)."""
+    if isinstance(value, dict):
+        return {key: shape(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [shape(value[0])] if value else []
+    return type(value).__name__
+
+
+def same_answer(scenario: Scenario, storefront: httpx.Response, plain: httpx.Response) -> None:
+    """The plain app must answer what Storefront answers, or the comparison compares nothing."""
+    ours, theirs = storefront.json(), plain.json()
+    differs = shape(ours) != shape(theirs) or (scenario.name in SAME_VALUES and ours != theirs)
+    if differs or storefront.headers.get("x-total-count") != plain.headers.get("x-total-count"):
+        raise RuntimeError(
+            f"the plain app answers {scenario.title} unlike Storefront:\n"
+            f"Storefront ({storefront.headers.get('x-total-count')}): {storefront.text[:400]}\n"
+            f"plain app ({plain.headers.get('x-total-count')}): {plain.text[:400]}"
+        )
+
+
+def measure(
+    server: Server, load: Load, opts: argparse.Namespace, scenario: Scenario, label: str = ""
+) -> dict[str, Any]:
+    """Warm-up, then one scenario's load, with the server's CPU and memory meanwhile."""
+    if opts.warmup:
+        run_wrk(wrk_command(scenario, server.base, load, opts.warmup, opts.threads), opts.warmup)
+    server.sampler.mark()
+    cpu: dict[str, Any] = {}
+    split: dict[str, int] = {}
+    port = int(server.base.rsplit(":", 1)[1])
+    timer = threading.Timer(opts.duration / 2, record_connections, (split, server.sampler, port))
+    timer.start()
+    with cpu_meter(cpu):
+        result = run_wrk(wrk_command(scenario, server.base, load, opts.duration, opts.threads), opts.duration)
+        result["rss"], result["cpu_cores"] = server.sampler.mark()
+    timer.cancel()
+    result |= cpu | {"connections_by_process": split}
+    result["connections"] = scenario.connections
+    log(
+        f"  {label + scenario.title:52} {result['rps']:9.0f} req/s  p50 {result['latency_us']['p50'] / 1000:7.1f} ms"
+        f"  p99 {result['latency_us']['p99'] / 1000:7.1f} ms  errors {result['errors']['status']}"
+        f"+{result['socket_errors']}  cpu {cpu_cell(result)}  rss {fmt_rss(result['rss'])}"
+    )
+    return result
 
 
 def run_scenarios(server: Server, load: Load, opts: argparse.Namespace, scenarios: list[Scenario]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for scenario in scenarios:
         sanity_check(server, scenario, load)
-        if opts.warmup:
-            run_wrk(wrk_command(scenario, server.base, load, opts.warmup, opts.threads), opts.warmup)
-        server.sampler.mark()
-        cpu: dict[str, Any] = {}
-        split: dict[str, int] = {}
-        port = int(server.base.rsplit(":", 1)[1])
-        timer = threading.Timer(opts.duration / 2, record_connections, (split, server.sampler, port))
-        timer.start()
-        with cpu_meter(cpu):
-            result = run_wrk(wrk_command(scenario, server.base, load, opts.duration, opts.threads), opts.duration)
-            result["rss"], result["cpu_cores"] = server.sampler.mark()
-        timer.cancel()
-        result |= cpu | {"connections_by_process": split}
-        result["connections"] = scenario.connections
-        results[scenario.name] = result
-        log(
-            f"  {scenario.title:52} {result['rps']:9.0f} req/s  p50 {result['latency_us']['p50'] / 1000:7.1f} ms"
-            f"  p99 {result['latency_us']['p99'] / 1000:7.1f} ms  errors {result['errors']['status']}"
-            f"+{result['socket_errors']}  cpu {cpu_cell(result)}  rss {fmt_rss(result['rss'])}"
-        )
+        results[scenario.name] = measure(server, load, opts, scenario)
     return results
 
 
 def run_login_health(server: Server, load: Load, opts: argparse.Namespace) -> dict[str, Any]:
     """wrk on login (20 connections) and wrk on /health (64) at the same time."""
     login = next(s for s in SCENARIOS if s.name == "login")
+    sanity_check(server, login, load)
     server.sampler.mark()
     commands = [
         wrk_command(login, server.base, load, opts.duration, opts.threads),
@@ -473,6 +529,7 @@ def reference_load() -> Load:
     return Load(
         args={
             "product": ["1", str(PRODUCTS)],
+            "product_auth": ["1", str(PRODUCTS), *(f"bearer={token}" for token in tokens)],
             "product_512": ["1", str(PRODUCTS)],
             "product_304": ["1", str(PRODUCTS), *(f'{n}="product-{n}-v1"' for n in ETAG_PRODUCTS)],
             "me.lua": tokens,
@@ -489,7 +546,7 @@ def bench_reference(workdir: Path, opts: argparse.Namespace) -> dict[str, Any]:
     server = start_server("reference app", command, port, dict(os.environ), workdir, "/health")
     log(f"reference app (bare ASGI, uvicorn uvloop/httptools, 1 worker) on port {port}")
     try:
-        results = run_scenarios(server, reference_load(), opts, SCENARIOS)
+        results = run_scenarios(server, reference_load(), opts, selected(opts))
         return {"scenarios": results, "peak_rss": server.sampler.overall_peaks()}
     finally:
         server.stop()
@@ -498,10 +555,10 @@ def bench_reference(workdir: Path, opts: argparse.Namespace) -> dict[str, Any]:
 # --- Storefront ---------------------------------------------------------------------------------
 
 
-async def _postgres(statement: str) -> str:
+async def _postgres(statement: str, database: str) -> str:
     import asyncpg
 
-    connection = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    connection = await asyncpg.connect(PG_URL + database, timeout=5)
     try:
         if statement == "version":
             return str(await connection.fetchval("SHOW server_version"))
@@ -511,8 +568,8 @@ async def _postgres(statement: str) -> str:
         await connection.close()
 
 
-def postgres(statement: str) -> str:
-    return asyncio.run(_postgres(statement))
+def postgres(statement: str, database: str = "postgres") -> str:
+    return asyncio.run(_postgres(statement, database))
 
 
 def redis_version() -> str:
@@ -537,6 +594,49 @@ def database_for(config: Config, workdir: Path) -> Iterator[dict[str, str]]:
         yield {"DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", "REDIS_URL": REDIS_URL}
     finally:
         postgres(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+# The plain app's copy gets the stock Storefront's hot products get through its API in prepare().
+HOT_IDS = ", ".join(str(int(n)) for n in HOT_PRODUCTS)
+REFILL = f"UPDATE products SET stock = stock + 1000000 WHERE id IN ({HOT_IDS})"  # noqa: S608 (our own integers)
+
+
+@contextlib.contextmanager
+def database_copy(config: Config, database: dict[str, str], workdir: Path) -> Iterator[dict[str, str]]:
+    """The environment naming a copy of the seeded database for the plain app (dropped afterwards).
+
+    Made before Storefront serves, so that no connection is open to the original,
+    as PostgreSQL's `CREATE DATABASE ... TEMPLATE` requires; each app then writes
+    its own orders and stock.
+    """
+    original = database["DATABASE_URL"]
+    if config.database == "sqlite":
+        target = workdir / "plain.db"
+        # SQLite's backup API copies a consistent database, whatever is still in its WAL.
+        with (
+            contextlib.closing(sqlite3.connect(original.split("///", 1)[1])) as source,
+            contextlib.closing(sqlite3.connect(target)) as copy,
+        ):
+            source.backup(copy)
+            copy.execute(REFILL)
+            copy.commit()
+        yield {"DATABASE_URL": f"sqlite+aiosqlite:///{target}"}
+        return
+    name = original.rsplit("/", 1)[1]
+    copy_name = f"{name}_plain"
+    for attempt in range(10):  # the seeding process's connections may take a moment to go
+        try:
+            postgres(f"CREATE DATABASE {copy_name} TEMPLATE {name}")
+            break
+        except Exception as exc:
+            if "being accessed by other users" not in str(exc) or attempt == 9:
+                raise
+            time.sleep(0.5)
+    try:
+        postgres(REFILL, copy_name)
+        yield {"DATABASE_URL": original.rsplit("/", 1)[0] + "/" + copy_name}
+    finally:
+        postgres(f"DROP DATABASE IF EXISTS {copy_name} WITH (FORCE)")
 
 
 def storefront_env(database: dict[str, str]) -> dict[str, str]:
@@ -578,6 +678,7 @@ def prepare(server: Server) -> Load:
     return Load(
         args={
             "product": ["1", str(PRODUCTS)],
+            "product_auth": ["1", str(PRODUCTS), *(f"bearer={token}" for token in tokens)],
             "product_512": ["1", str(PRODUCTS)],
             "product_304": ["1", str(PRODUCTS), *etags],
             "me.lua": tokens,
@@ -586,16 +687,39 @@ def prepare(server: Server) -> Load:
         },
         headers={
             "product_304": {"If-None-Match": etags[0].split("=", 1)[1]},
+            "product_auth": {"Authorization": f"Bearer {tokens[0]}"},
             "me": {"Authorization": f"Bearer {tokens[0]}"},
             "orders": {"Authorization": f"Bearer {tokens[0]}"},
         },
     )
 
 
+def start_plain(config: Config, env: dict[str, str], directory: Path) -> Server:
+    """bench/plain_app.py with as many workers as Storefront, over the database `env` names."""
+    port = free_port()
+    command = [sys.executable, str(HERE / "plain_app.py"), "--port", str(port), "--workers", str(config.workers)]
+    server = start_server(f"plain app, {config.name}", command, port, env, directory, "/health")
+    log(f"{config.name}: the plain app (bench/plain_app.py, {config.workers} worker(s)) is ready on port {port}")
+    return server
+
+
+def finish(
+    server: Server, idle: dict[str, int], results: dict[str, Any], clean: tuple[int | None, ...] = (0, None)
+) -> dict[str, Any]:
+    """Stops `server`: its results, and its memory when ready, at its peak and after the load."""
+    after, peaks = server.sampler.current(), server.sampler.overall_peaks()
+    code = server.stop()
+    if code not in clean:
+        log(f"{server.name}: the server exited with {code}:\n{server.log_tail()}")
+    return {"scenarios": results, "rss_idle": idle, "peak_rss": peaks, "rss_after": after, "exit_code": code}
+
+
 def bench_storefront(config: Config, workdir: Path, opts: argparse.Namespace) -> dict[str, Any]:
     directory = workdir / re.sub(r"[^a-z0-9]+", "-", config.name.lower())
     directory.mkdir()
-    with database_for(config, directory) as database:
+    scenarios = selected(opts)
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(database_for(config, directory))
         env = storefront_env(database)
 
         def cli(*args: str) -> None:
@@ -609,23 +733,39 @@ def bench_storefront(config: Config, workdir: Path, opts: argparse.Namespace) ->
         cli("db", "upgrade")
         cli("create-admin", "--email", ADMIN["email"], "--username", ADMIN["username"], "--password", ADMIN["password"])
         cli("seed", "--products", str(PRODUCTS), "--users", str(USERS), "--orders", "0")
+        plain_env = None
+        if any(scenario.name in PLAIN_SCENARIOS for scenario in scenarios):
+            plain_env = env | stack.enter_context(database_copy(config, database, directory))
         port = free_port()
         command = [str(BIN / "storefront"), "serve", "--port", str(port), "--workers", str(config.workers)]
         server = start_server(config.name, command, port, env, directory, "/ready")
         log(f"{config.name}: `storefront serve --port {port} --workers {config.workers}` is ready")
+        stack.callback(server.stop)  # on failure; finish() stops it otherwise (stopping twice is harmless)
         idle = server.sampler.current()
-        try:
-            load = prepare(server)
-            results = run_scenarios(server, load, opts, SCENARIOS)
+        load = prepare(server)
+        plain: Server | None = None
+        plain_idle: dict[str, int] = {}
+        if plain_env is not None:
+            plain = start_plain(config, plain_env, directory)
+            stack.callback(plain.stop)
+            plain_idle = plain.sampler.current()
+        results: dict[str, Any] = {}
+        plain_results: dict[str, Any] = {}
+        # Each scenario runs on the plain app right after Storefront, so both meet the same other load.
+        for scenario in scenarios:
+            answer = sanity_check(server, scenario, load)
+            results[scenario.name] = measure(server, load, opts, scenario)
+            if plain is not None and scenario.name in PLAIN_SCENARIOS:
+                same_answer(scenario, answer, sanity_check(plain, scenario, load))
+                plain_results[scenario.name] = measure(plain, load, opts, scenario, "plain app: ")
+        if opts.login_health:
             results["login+health"] = run_login_health(server, load, opts)
-            time.sleep(1)
-            after = server.sampler.current()
-            peaks = server.sampler.overall_peaks()
-        finally:
-            code = server.stop()
-        if code not in (0, None):
-            log(f"{config.name}: the server exited with {code}:\n{server.log_tail()}")
-        return {"scenarios": results, "rss_idle": idle, "peak_rss": peaks, "rss_after": after, "exit_code": code}
+        time.sleep(1)
+        data = finish(server, idle, results)
+        if plain is not None:
+            # Plain uvicorn ends by re-raising the SIGTERM it was stopped with.
+            data["plain"] = finish(plain, plain_idle, plain_results, clean=(0, None, -signal.SIGTERM))
+        return data
 
 
 # --- the report ---------------------------------------------------------------------------------
@@ -676,19 +816,21 @@ def errors_cell(result: dict[str, Any], name: str) -> str:
     return "; ".join(parts)
 
 
+TITLES = {s.name: s.title for s in [*SCENARIOS, LOGIN_HEALTH]}
+
+
 def table(results: dict[str, Any], reference: dict[str, Any] | None) -> list[str]:
     lines = [
         "| Scenario | Conns | Requests/s | p50 ms | p99 ms | Errors | Ratio to reference | Server CPU ms/request "
         "| CPU cores: server / wrk / machine | Peak RSS (MB) |",
         "|---|--:|--:|--:|--:|---|--:|--:|--:|---|",
     ]
-    titles = {s.name: s.title for s in [*SCENARIOS, LOGIN_HEALTH]}
     for name, result in results.items():
         ref = (reference or {}).get(name)
         if name == "login+health":
             ref = (reference or {}).get("health")
         lines.append(
-            f"| {titles[name]} | {result['connections']} | {result['rps']:,.0f} | {ms(result['latency_us']['p50'])} "
+            f"| {TITLES[name]} | {result['connections']} | {result['rps']:,.0f} | {ms(result['latency_us']['p50'])} "
             f"| {ms(result['latency_us']['p99'])} | {errors_cell(result, name)} | {ratio(result, ref)} "
             f"| {cpu_per_request(result) if name != 'login+health' else 'both: -'} "
             f"| {cpu_cell(result)} | {fmt_rss(result['rss']).removesuffix(' MB')} |"
@@ -703,16 +845,36 @@ def table(results: dict[str, Any], reference: dict[str, Any] | None) -> list[str
     return lines
 
 
+def comparison(storefront: dict[str, Any], plain: dict[str, Any], reference: dict[str, Any]) -> list[str]:
+    """Storefront's results beside the plain app's and the reference's in the same scenarios."""
+    lines = [
+        "| Scenario | Requests/s: Storefront / plain / reference | Storefront ÷ plain | Storefront ÷ reference "
+        "| Plain ÷ reference | Server CPU ms/request: Storefront / plain / reference |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for name, result in storefront.items():
+        if name not in plain:
+            continue
+        three = (result, plain[name], reference.get(name))
+        rps = " / ".join(f"{r['rps']:,.0f}" if r else "-" for r in three)
+        cpu = " / ".join(cpu_per_request(r) if r else "-" for r in three)
+        lines.append(
+            f"| {TITLES[name]} | {rps} | {ratio(result, plain[name])} | {ratio(result, three[2])} "
+            f"| {ratio(plain[name], three[2])} | {cpu} |"
+        )
+    return lines
+
+
 def check(label: str, met: bool, detail: str) -> dict[str, Any]:
     return {"target": label, "met": met, "detail": detail}
 
 
 def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The targets whose scenarios were run (`--scenarios` may leave some out)."""
     checks: list[dict[str, Any]] = []
     ref = report["reference"]["scenarios"]
-    sqlite = report["configs"].get("SQLite, 1 worker")
-    if sqlite and "scenarios" in sqlite:
-        s = sqlite["scenarios"]
+    s = report["configs"].get("SQLite, 1 worker", {}).get("scenarios", {})
+    if "product" in s and "product" in ref:
         product, reference_product = s["product"], ref["product"]
         r = product["rps"] / reference_product["rps"]
         checks.append(
@@ -724,6 +886,7 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         )
         p99 = product["latency_us"]["p99"] / 1000
         checks.append(check("product read: p99 < 25 ms", p99 < 25, f"p99 {p99:.1f} ms"))
+    if "list" in s:
         rps = s["list"]["rps"]
         checks.append(
             check(
@@ -732,6 +895,7 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{rps:,.0f} req/s = {rps / TUTORIAL_LIST_RPS:.2f}x the tutorial",
             )
         )
+    if "product_512" in s:
         big = s["product_512"]
         bad = big["errors"]["status"] + big["socket_errors"]
         checks.append(
@@ -742,6 +906,7 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 f"p99 {big['latency_us']['p99'] / 1000:.0f} ms",
             )
         )
+    if "login+health" in s:
         lh = s["login+health"]
         p99 = lh["latency_us"]["p99"] / 1000
         checks.append(
@@ -763,11 +928,14 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
         configs = [data for data in report["configs"].values() if "peak_rss" in data]
         idle = max((value for data in configs for value in data.get("rss_idle", {}).values()), default=0)
         without_login = max(
-            value
-            for data in configs
-            for name, result in data["scenarios"].items()
-            if not name.startswith("login")
-            for value in result["rss"].values()
+            (
+                value
+                for data in configs
+                for name, result in data["scenarios"].items()
+                if not name.startswith("login")
+                for value in result["rss"].values()
+            ),
+            default=0,
         )
         checks.append(
             check(
@@ -777,9 +945,9 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
                 f"{without_login / MB:.0f} MB; already {idle / MB:.0f} MB when ready, before any load",
             )
         )
-    one = report["configs"].get("PostgreSQL + Redis, 1 worker", {}).get("scenarios")
-    two = report["configs"].get("PostgreSQL + Redis, 2 workers", {}).get("scenarios")
-    if one and two:
+    one = report["configs"].get("PostgreSQL + Redis, 1 worker", {}).get("scenarios", {})
+    two = report["configs"].get("PostgreSQL + Redis, 2 workers", {}).get("scenarios", {})
+    if "product" in one and "product" in two:
         gain = two["product"]["rps"] / one["product"]["rps"]
         checks.append(
             check(
@@ -789,6 +957,25 @@ def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
             )
         )
     return checks
+
+
+def server_section(data: dict[str, Any], reference: dict[str, Any]) -> list[str]:
+    """One server's table, how wrk's connections fell on its workers, and its memory."""
+    out = table(data["scenarios"], reference)
+    splits = {
+        name: " / ".join(f"{n}" for n in result["connections_by_process"].values())
+        for name, result in data["scenarios"].items()
+        if len(result.get("connections_by_process", {})) > 1 or name == "product_304"
+    }
+    if any("/" in split for split in splits.values()):
+        spread = "; ".join(f"{name} {split}" for name, split in splits.items())
+        out += ["", f"wrk's connections per worker process, counted midway through each scenario: {spread}."]
+    out += [
+        "",
+        f"RSS when ready, before any load: {fmt_rss(data.get('rss_idle', {}))}; peak over the whole run: "
+        f"{fmt_rss(data['peak_rss'])}; after the run: {fmt_rss(data['rss_after'])}.",
+    ]
+    return out
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -802,20 +989,12 @@ def markdown(report: dict[str, Any]) -> str:
         if "error" in data:
             out.append(f"Not measured: {data['error']}")
             continue
-        out += table(data["scenarios"], ref)
-        splits = {
-            name: " / ".join(f"{n}" for n in result["connections_by_process"].values())
-            for name, result in data["scenarios"].items()
-            if len(result.get("connections_by_process", {})) > 1 or name == "product_304"
-        }
-        if any("/" in split for split in splits.values()):
-            spread = "; ".join(f"{name} {split}" for name, split in splits.items())
-            out += ["", f"wrk's connections per worker process, counted midway through each scenario: {spread}."]
-        out += [
-            "",
-            f"RSS when ready, before any load: {fmt_rss(data.get('rss_idle', {}))}; peak over the whole run: "
-            f"{fmt_rss(data['peak_rss'])}; after the run: {fmt_rss(data['rss_after'])}.",
-        ]
+        out += server_section(data, ref)
+        if plain := data.get("plain"):
+            out += ["", f"#### Plain FastAPI app (bench/plain_app.py) on a copy of the database: {name}", ""]
+            out += server_section(plain, ref)
+            out += ["", f"#### Storefront against the plain app and the reference: {name}", ""]
+            out += comparison(data["scenarios"], plain["scenarios"], ref)
     out += ["", "### Targets", ""]
     for item in report["targets"]:
         out.append(
@@ -835,7 +1014,14 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--markdown", type=Path, help="also write the report here")
     parser.add_argument("--render", type=Path, metavar="JSON", help="only print the report of earlier --json results")
+    parser.add_argument(
+        "--scenarios",
+        type=scenario_names,
+        metavar="A,B,...",
+        help=f"only these scenarios, e.g. product_auth,list,me,orders (all: {', '.join(TITLES)})",
+    )
     opts = parser.parse_args()
+    opts.login_health = opts.scenarios is None or LOGIN_HEALTH.name in opts.scenarios
     if opts.render:
         report = json.loads(opts.render.read_text())
         report["targets"] = targets(report)
@@ -858,6 +1044,7 @@ def main() -> None:
             "warmup_s": opts.warmup,
             "wrk_threads": opts.threads,
             "wrk_timeout_s": WRK_TIMEOUT_S,
+            "scenarios": [s.name for s in selected(opts)] + [LOGIN_HEALTH.name] * opts.login_health,
         },
         "configs": {},
     }
