@@ -46,7 +46,7 @@ UNMATCHED = "unmatched"
 def route_label(scope: MutableMapping[str, Any]) -> str:
     """The route template (`/api/v1/products/{product_id}`), a mount prefix, or "unmatched"."""
     route = scope.get("route")
-    if isinstance(route, Route | WebSocketRoute | Mount):
+    if isinstance(route, (Route, WebSocketRoute, Mount)):
         return route.path
     root = scope.get("root_path", "")
     return root if root else UNMATCHED
