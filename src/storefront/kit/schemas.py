@@ -89,22 +89,6 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Count = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 
-# The characters `str.strip()` removes (`str.isspace`), as a regex class body;
-# tests/test_schemas.py checks it against Python's own.
-WHITESPACE = r"\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-
-
-def stripped_length_pattern(minimum: int) -> str:
-    """A pattern for text of at least `minimum` characters once stripped, with no NUL.
-
-    Input text is stripped before its length is checked, so `minLength` alone
-    would promise that `" "` is a valid name; this says what is checked.
-    """
-    edge = rf"[^\x00{WHITESPACE}]"
-    middle = rf"(?:[^\x00]*{edge})?" if minimum == 1 else rf"[^\x00]{{{minimum - 2},}}{edge}"
-    return rf"^[{WHITESPACE}]*{edge}{middle}[{WHITESPACE}]*$"
-
-
 class InputModel(BaseModel):
     """Request bodies: unknown fields are refused, so nothing slips in unnamed.
 
@@ -139,8 +123,7 @@ class InputModel(BaseModel):
         for field in properties.values():
             for branch in [field, *field.get("anyOf", [])]:
                 if branch.get("type") == "string" and not {"pattern", "format", "enum", "const"} & branch.keys():
-                    minimum = branch.get("minLength", 0)
-                    branch["pattern"] = stripped_length_pattern(minimum) if minimum else cls.NO_NUL_PATTERN
+                    branch["pattern"] = cls.NO_NUL_PATTERN
         for name in cls.not_nullable & properties.keys():
             field = properties[name]
             branches = [branch for branch in field.get("anyOf", []) if branch.get("type") != "null"]
