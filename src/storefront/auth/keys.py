@@ -12,7 +12,7 @@ from storefront.auth import repository
 from storefront.auth.opaque import digest, new_secret
 from storefront.database import Database
 from storefront.db import utcnow
-from storefront.kit.pagination import Page, fetch_page
+from storefront.kit.pagination import Page, PageOf, fetch
 from storefront.models import ApiKey, User
 
 KEY_PREFIX = "sf_"
@@ -29,9 +29,9 @@ async def create(session: AsyncSession, owner: User, name: str) -> tuple[ApiKey,
     return key, secret
 
 
-async def list_own(session: AsyncSession, owner: User, page: Page) -> tuple[list[ApiKey], int]:
+async def list_own(session: AsyncSession, owner: User, page: Page) -> PageOf[ApiKey]:
     """One page of the owner's live keys, and how many there are."""
-    return await fetch_page(session, repository.api_keys_of(owner), page)
+    return await fetch(session, repository.api_keys_of(owner), page)
 
 
 async def revoke(session: AsyncSession, key: ApiKey) -> None:

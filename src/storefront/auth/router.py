@@ -27,7 +27,7 @@ from storefront.context import DatabaseDep, ReadSession, SettingsDep, WriteSessi
 from storefront.contract import api_router
 from storefront.errors import problem_response
 from storefront.kit.openapi import problems
-from storefront.kit.pagination import PageDep, set_page_headers
+from storefront.kit.pagination import PageDep, with_page_headers
 from storefront.models import ApiKey, User
 
 router = api_router("/auth", tags=["auth"])
@@ -140,9 +140,7 @@ async def list_api_keys(
     user: CurrentUser, session: ReadSession, page: PageDep, request: Request, response: Response
 ) -> list[ApiKey]:
     """The caller's live API keys, without their secrets, a page at a time."""
-    api_keys, total = await keys.list_own(session, user, page)
-    set_page_headers(request, response, page, total)
-    return api_keys
+    return with_page_headers(request, response, await keys.list_own(session, user, page))
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problems(401, 404))

@@ -71,17 +71,11 @@ def order_by(column: Sortable, sort: Sort, tiebreak: Sortable) -> list[ColumnEle
     return [primary, tiebreak.desc() if sort.descending else tiebreak.asc()]
 
 
-async def fetch_page(session: AsyncSession, query: Select[Any], page: Page) -> tuple[list[Any], int]:
-    """The rows of one page and the total count of the unpaged query."""
-    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = (await session.scalars(query.offset(page.skip).limit(page.limit))).all()
-    return list(rows), int(total or 0)
-
-
 async def fetch(session: AsyncSession, query: Select[T], page: Page) -> PageOf[T]:
     """`page` of what `query` selects, with the total count of the unpaged query."""
-    items, total = await fetch_page(session, query, page)
-    return PageOf(items, total, page)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = (await session.scalars(query.offset(page.skip).limit(page.limit))).all()
+    return PageOf(list(rows), int(total or 0), page)
 
 
 def with_page_headers(request: Request, response: Response, result: PageOf[T]) -> list[T]:

@@ -9,7 +9,7 @@ from storefront.context import ReadSession, SessionDep, WriteSession
 from storefront.contract import api_router
 from storefront.errors import NotFound
 from storefront.kit.openapi import problems
-from storefront.kit.pagination import PageDep, fetch_page, set_page_headers
+from storefront.kit.pagination import PageDep, fetch, with_page_headers
 from storefront.kit.schemas import MAX_ID
 from storefront.models import Email, EmailStatus
 from storefront.notifications import service
@@ -54,9 +54,7 @@ async def list_emails(
 ) -> list[Email]:
     """Queued and delivered emails, newest first."""
     query = service.search(status).order_by(Email.id.desc())
-    emails, total = await fetch_page(session, query, page)
-    set_page_headers(request, response, page, total)
-    return emails
+    return with_page_headers(request, response, await fetch(session, query, page))
 
 
 @router.get("/{email_id}", response_model=EmailRead, responses=problems(404, 422))
