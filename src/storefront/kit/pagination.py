@@ -3,6 +3,7 @@
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Query, Request, Response
 from sqlalchemy import ColumnElement, Select, func, select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 Sortable = ColumnElement[Any] | InstrumentedAttribute[Any]
 T = TypeVar("T")
+_PAGING = frozenset({"skip", "limit"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +74,20 @@ def order_by(column: Sortable, sort: Sort, tiebreak: Sortable) -> list[ColumnEle
 
 
 async def fetch(session: AsyncSession, query: Select[T], page: Page) -> PageOf[T]:
-    """`page` of what `query` selects, with the total count of the unpaged query."""
+    """`page` of what `query` selects, with the total count of the unpaged query.
+
+    One round trip: each row carries the count of the whole filtered list
+    (`count(*) OVER ()`, evaluated before LIMIT). Only a page past the end,
+    which has no row to carry it, counts separately.
+    """
+    counted = query.add_columns(func.count().over()).offset(page.skip).limit(page.limit)
+    rows = (await session.execute(counted)).all()
+    if rows:
+        return PageOf([row[0] for row in rows], int(rows[0][-1]), page)
+    if page.skip == 0:
+        return PageOf([], 0, page)
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = (await session.scalars(query.offset(page.skip).limit(page.limit))).all()
-    return PageOf(list(rows), int(total or 0), page)
+    return PageOf([], int(total or 0), page)
 
 
 def with_page_headers(request: Request, response: Response, result: PageOf[T]) -> list[T]:
@@ -87,10 +99,14 @@ def with_page_headers(request: Request, response: Response, result: PageOf[T]) -
 def set_page_headers(request: Request, response: Response, page: Page, total: int) -> None:
     response.headers["X-Total-Count"] = str(total)
     links: list[str] = []
+    # The request's own URL with `skip` and `limit` moved to the end, as
+    # `URL.include_query_params` would, but with the query parsed once.
+    url = request.url
+    kept = urlencode([(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k not in _PAGING])
+    base = f"{url.replace(query='')}?{kept + '&' if kept else ''}"
 
     def link(skip: int, rel: str) -> None:
-        url = request.url.include_query_params(skip=skip, limit=page.limit)
-        links.append(f'<{url}>; rel="{rel}"')
+        links.append(f'<{base}skip={skip}&limit={page.limit}>; rel="{rel}"')
 
     last = max(0, ((total - 1) // page.limit) * page.limit) if total else 0
     link(0, "first")
