@@ -12,6 +12,7 @@ compare two versions, run it against each source tree:
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import tempfile
 import time
@@ -29,7 +30,7 @@ from storefront.config import Settings
 from storefront.main import create_app
 from storefront.models import Product
 
-CALLS = 20_000
+CALLS = int(os.environ.get("CALLS", "20000"))
 RUNS = 3
 
 

@@ -71,6 +71,7 @@ class Call:
 def scenarios(token: str) -> dict[str, Callable[[], Call]]:
     order = json.dumps({"items": [{"product_id": 1, "quantity": 1}, {"product_id": 2, "quantity": 1}]}).encode()
     return {
+        "health": lambda: Call("GET", "/health"),
         "product_auth": lambda: Call("GET", "/api/v1/products/7", token=token),
         "list": lambda: Call("GET", "/api/v1/products", LIST_QUERY),
         "me": lambda: Call("GET", "/api/v1/users/me", token=token),

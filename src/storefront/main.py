@@ -86,7 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = context
     app.state.tracer_provider = provider
 
-    for router in (*DOMAIN_ROUTERS, ops_router, ws_router):
+    # Each request is matched against the routes in this order: the probes, hit
+    # every few seconds by every orchestrator and load balancer, come first
+    # (their literal paths are no other route's).
+    for router in (ops_router, *DOMAIN_ROUTERS, ws_router):
         add_routes(app, router)
     mount_admin(app, context)
     if settings.show_docs:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import BackgroundTasks, Depends, Path
+from fastapi import BackgroundTasks, Depends, Path, Request
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +21,7 @@ from storefront.auth import keys, repository
 from storefront.auth.errors import ApiKeyNotFound, FreshLoginRequired
 from storefront.auth.opaque import digest
 from storefront.auth.tokens import AccessClaims, read_access_token
-from storefront.context import DatabaseDep, SessionDep, SettingsDep
+from storefront.context import SessionDep, app_context
 from storefront.database import Database
 from storefront.db import utcnow
 from storefront.errors import Forbidden, InvalidToken, NotAuthenticated
@@ -66,16 +66,18 @@ async def user_for_access_token(session: AsyncSession, claims: AccessClaims) -> 
     return user if user is not None and user.is_active else None
 
 
+# Every authenticated request resolves these: the settings and database come
+# off the request's context rather than as dependencies of their own, each of
+# which FastAPI would solve anew on every request.
 async def _optional_principal(
+    request: Request,
     session: SessionDep,
-    settings: SettingsDep,
-    database: DatabaseDep,
     background: BackgroundTasks,
     token: Annotated[str | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal | None:
     if token is not None:
-        claims = read_access_token(settings, token)
+        claims = read_access_token(app_context(request).settings, token)
         user = await user_for_access_token(session, claims) if claims is not None else None
         if claims is None or user is None:
             raise InvalidToken()
@@ -86,7 +88,7 @@ async def _optional_principal(
             raise InvalidToken("The API key is invalid or has been revoked.")
         user, key_id, last_used_at = found
         if last_used_at is None or utcnow() - last_used_at > timedelta(seconds=keys.TOUCH_EVERY_SECONDS):
-            background.add_task(_touch, database, key_id)
+            background.add_task(_touch, app_context(request).database, key_id)
         principal = Principal(user, api_key_id=key_id)
     else:
         return None
@@ -105,10 +107,14 @@ async def _optional_user(principal: Annotated[Principal | None, Depends(_optiona
     return principal.user if principal is not None else None
 
 
-async def _current_principal(principal: Annotated[Principal | None, Depends(_optional_principal)]) -> Principal:
+def _required(principal: Principal | None) -> Principal:
     if principal is None:
         raise NotAuthenticated("Authentication is required.")
     return principal
+
+
+async def _current_principal(principal: Annotated[Principal | None, Depends(_optional_principal)]) -> Principal:
+    return _required(principal)
 
 
 async def _session_principal(principal: Annotated[Principal, Depends(_current_principal)]) -> LoggedIn:
@@ -118,8 +124,8 @@ async def _session_principal(principal: Annotated[Principal, Depends(_current_pr
     return LoggedIn(principal.user, principal.session_id)
 
 
-async def _current_user(principal: Annotated[Principal, Depends(_current_principal)]) -> User:
-    return principal.user
+async def _current_user(principal: Annotated[Principal | None, Depends(_optional_principal)]) -> User:
+    return _required(principal).user
 
 
 async def _staff_user(user: Annotated[User, Depends(_current_user)]) -> User:

@@ -40,9 +40,16 @@ class JSONRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
         # Decided once, from the declared dependencies, never from the HTTP method.
         self.writes = _depends_on(self.dependant, writing)
+        # Every request is matched against the routes in turn: a path that
+        # cannot be this route's is told by a string comparison, not a regex.
+        self._literal = not self.param_convertors
+        self._prefix = self.path.partition("{")[0]
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if self.shadowed and scope["type"] == "http" and _route_path(scope) in self.shadowed:
+        path = _route_path(scope)
+        if path != self.path if self._literal else not path.startswith(self._prefix):
+            return Match.NONE, {}
+        if self.shadowed and scope["type"] == "http" and path in self.shadowed:
             return Match.NONE, {}
         return super().matches(scope)
 
