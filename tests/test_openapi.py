@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from storefront import contract
+from storefront.kit.schemas import WHITESPACE, InputModel
 from tests.factories import Factory
 
 OPERATIONS = frozenset({"get", "put", "post", "delete", "patch"})
@@ -290,6 +291,48 @@ def test_every_request_string_has_a_max_length(document: dict[str, Any]) -> None
     unbounded = [where for where, schema in found if "maxLength" not in schema and "enum" not in schema]
     assert not unbounded
     assert len(found) > 40
+
+
+# The fields kept exactly as sent (`Verbatim`): a secret is every character of it,
+# so such text is not stripped and blank is not refused for being blank.
+VERBATIM = frozenset({"password", "current_password", "new_password", "token", "refresh_token"})
+
+
+def test_required_text_is_documented_as_not_blank(document: dict[str, Any]) -> None:
+    """The server strips text and refuses what is then empty where a `minLength` is
+    set: the document says so, and no whitespace-only string meets such a schema."""
+    schemas = document["components"]["schemas"]
+    inputs = {name: schema for name, schema in schemas.items() if schema.get("additionalProperties") is False}
+    required_text = []
+    for name, schema in inputs.items():
+        for field, property_ in schema["properties"].items():
+            for branch in [property_, *property_.get("anyOf", [])]:
+                if branch.get("type") != "string" or {"format", "enum", "const"} & branch.keys():
+                    continue
+                where, pattern = f"{name}.{field}", branch["pattern"]
+                if field in VERBATIM or branch.get("minLength", 0) < 1:
+                    assert pattern != InputModel.SOME_TEXT_PATTERN, where
+                    continue
+                if pattern == InputModel.NO_NUL_PATTERN:
+                    raise AssertionError(f"{where}: required text documented as if it could be blank")
+                for char in WHITESPACE:
+                    blank = char * max(branch["minLength"], 3)
+                    assert not re.search(pattern, blank), (where, f"U+{ord(char):04X}")
+                required_text.append(where)
+    # Free text carries the pattern; fields with a pattern of their own (sku, username,
+    # subject) refuse blank text by it.
+    expected = {
+        "ProductCreate.name",
+        "ProductUpdate.category",
+        "ApiKeyCreate.name",
+        "OrderCreate.shipping_address",
+        "LoginRequest.username",
+        "EmailCreate.subject",
+        "UserRegister.username",
+        "ProductCreate.sku",
+    }
+    assert expected <= set(required_text)
+    assert schemas["ProductCreate"]["properties"]["name"]["pattern"] == InputModel.SOME_TEXT_PATTERN
 
 
 def test_patch_fields_that_refuse_null_are_not_nullable(document: dict[str, Any]) -> None:

@@ -87,6 +87,17 @@ async def test_register_lowercases_the_email(client: AsyncClient) -> None:
     assert response.json()["email"] == "ada.lovelace@example.com"
 
 
+async def test_register_trims_the_email_and_full_name(client: AsyncClient, database: Database) -> None:
+    # An address is stored as its identity key, which has no surrounding spaces; a
+    # name is text like any other.
+    response = await client.post(REGISTER, json=registration(email=" Ada@Example.com ", full_name="  Ada Lovelace\n"))
+
+    assert response.status_code == 201, response.text
+    assert (response.json()["email"], response.json()["full_name"]) == ("ada@example.com", "Ada Lovelace")
+    [user] = await users_in_db(database)
+    assert (user.email, user.full_name) == ("ada@example.com", "Ada Lovelace")
+
+
 async def test_register_full_name_is_optional(client: AsyncClient) -> None:
     body = registration()
     del body["full_name"]
@@ -105,7 +116,10 @@ async def test_register_accepts_usernames_matching_the_pattern(client: AsyncClie
     assert response.json()["username"] == username
 
 
-@pytest.mark.parametrize("username", ["ab", "a" * 51, "ada-l", "ada l", "ada.l", "adä_l", "ada@l", ""])
+@pytest.mark.parametrize(
+    "username",
+    ["ab", "a" * 51, "ada-l", "ada l", "ada.l", "adä_l", "ada@l", "", " ada_l", "ada_l ", "\tada_l\n", "   "],
+)
 async def test_register_refuses_usernames_outside_the_pattern(
     client: AsyncClient, database: Database, username: str
 ) -> None:
@@ -185,17 +199,27 @@ async def test_register_refuses_a_password_equal_to_the_email_or_username(
     assert await users_in_db(database) == []
 
 
-async def test_register_keeps_spaces_around_the_password(client: AsyncClient) -> None:
-    password = "  violet otter marmalade  "
-    await client.post(REGISTER, json=registration(password=password))
+@pytest.mark.parametrize(
+    "password", ["  violet otter marmalade  ", "\tviolet otter marmalade", "violet otter marmalade\n"]
+)
+async def test_register_keeps_the_password_exactly_as_typed(
+    client: AsyncClient, database: Database, password: str
+) -> None:
+    registered = await client.post(REGISTER, json=registration(password=password))
 
+    assert registered.status_code == 201, registered.text
+    [user] = await users_in_db(database)
+    hasher = PasswordHash((CURRENT_HASHER,))
+    assert hasher.verify(password, user.password_hash)
+    assert not hasher.verify(password.strip(), user.password_hash)
     by_form = await client.post(TOKEN, data={"username": "ada_l", "password": password})
     by_json = await client.post(LOGIN, json={"username": "ada_l", "password": password})
-    stripped = await client.post(TOKEN, data={"username": "ada_l", "password": password.strip()})
-
     assert by_form.status_code == 200, by_form.text
     assert by_json.status_code == 200, by_json.text
-    assert_problem(stripped, 401, "invalid_credentials")
+    stripped_form = await client.post(TOKEN, data={"username": "ada_l", "password": password.strip()})
+    stripped_json = await client.post(LOGIN, json={"username": "ada_l", "password": password.strip()})
+    assert_problem(stripped_form, 401, "invalid_credentials")
+    assert_problem(stripped_json, 401, "invalid_credentials")
 
 
 @pytest.mark.parametrize("email", ["user1@example.com", "USER1@Example.com"])
@@ -296,6 +320,23 @@ async def test_login_with_json_username_or_email(client: AsyncClient, factory: F
     token = response.json()["access_token"]
     me = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
     assert me.json()["id"] == actor.id
+
+
+@pytest.mark.parametrize("login", [" grace_h", "grace_h\t", " grace@example.com "])
+async def test_login_finds_the_account_whatever_spaces_surround_the_login(
+    client: AsyncClient, factory: Factory, login: str
+) -> None:
+    actor = await factory.customer(email="grace@example.com", username="grace_h")
+    field = "email" if "@" in login else "username"
+
+    by_json = await client.post(LOGIN, json={field: login, "password": PASSWORD})
+    by_form = await client.post(TOKEN, data={"username": login, "password": PASSWORD})
+
+    for response in (by_json, by_form):
+        assert response.status_code == 200, response.text
+        token = response.json()["access_token"]
+        me = await client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.json()["id"] == actor.id
 
 
 async def _failed_logins(client: AsyncClient, factory: Factory, endpoint: str) -> dict[str, Any]:

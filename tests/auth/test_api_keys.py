@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import select
 
@@ -167,12 +168,27 @@ async def test_using_a_key_records_when(client: AsyncClient, factory: Factory, d
     assert stored.last_used_at is not None
 
 
-async def test_a_key_needs_a_name(client: AsyncClient, factory: Factory) -> None:
+@pytest.mark.parametrize("name", ["", " ", "\t\n", "\u3000"])
+async def test_a_key_needs_a_name(client: AsyncClient, factory: Factory, database: Database, name: str) -> None:
     actor = await factory.customer()
 
-    response = await client.post(KEYS, json={"name": ""}, headers=await _session_headers(client, actor))
+    response = await client.post(KEYS, json={"name": name}, headers=await _session_headers(client, actor))
 
-    assert_problem(response, 422, "validation_error")
+    body = assert_problem(response, 422, "validation_error")
+    assert [error["loc"] for error in body["errors"]] == [["body", "name"]]
+    async with database.read_session() as session:
+        assert (await session.scalars(select(ApiKey))).all() == []
+
+
+async def test_a_key_name_is_stripped(client: AsyncClient, factory: Factory, database: Database) -> None:
+    actor = await factory.customer()
+
+    created = await _create(client, await _session_headers(client, actor), name="  nightly export\n")
+
+    assert created["name"] == "nightly export"
+    async with database.read_session() as session:
+        [stored] = (await session.scalars(select(ApiKey))).all()
+    assert stored.name == "nightly export"
 
 
 async def test_openapi_documents_the_api_key_scheme(client: AsyncClient) -> None:

@@ -63,6 +63,28 @@ async def test_changing_the_password_needs_the_current_one(client: AsyncClient, 
     assert (await log_in(client, actor.user.username))["access_token"]
 
 
+async def test_passwords_are_changed_and_checked_exactly_as_typed(client: AsyncClient, factory: Factory) -> None:
+    actor = await factory.customer()
+    pair = await log_in(client, actor.user.username)
+
+    padded_current = await client.post(
+        PASSWORD_URL,
+        json={"current_password": f" {PASSWORD} ", "new_password": NEW},
+        headers=bearer(pair["access_token"]),
+    )
+    changed = await client.post(
+        PASSWORD_URL,
+        json={"current_password": PASSWORD, "new_password": f"  {NEW} "},
+        headers=bearer(pair["access_token"]),
+    )
+
+    assert_problem(padded_current, 400, "invalid_current_password")
+    assert changed.status_code == 204, changed.text
+    assert (await log_in(client, actor.user.username, f"  {NEW} "))["access_token"]
+    stripped = await client.post(LOGIN, json={"username": actor.user.username, "password": NEW})
+    assert_problem(stripped, 401, "invalid_credentials")
+
+
 async def test_a_weak_new_password_is_refused_with_the_reason(client: AsyncClient, factory: Factory) -> None:
     actor = await factory.customer()
     pair = await log_in(client, actor.user.username)
@@ -177,6 +199,22 @@ async def test_an_unknown_reset_token_is_refused(client: AsyncClient) -> None:
     response = await client.post(CONFIRM, json={"token": "x" * 43, "new_password": NEW})
 
     assert_problem(response, 400, "invalid_reset_token")
+
+
+async def test_a_reset_token_is_taken_exactly_as_sent(
+    client: AsyncClient, factory: Factory, database: Database
+) -> None:
+    # A token is a secret, kept verbatim like a password: one with spaces is another token.
+    actor = await factory.customer(email="ada@example.com")
+    await client.post(RESET, json={"email": " ada@example.com "})
+    [token] = await reset_tokens_sent(database, "ada@example.com")
+
+    padded = await client.post(CONFIRM, json={"token": f" {token}\n", "new_password": NEW})
+    exact = await client.post(CONFIRM, json={"token": token, "new_password": NEW})
+
+    assert_problem(padded, 400, "invalid_reset_token")
+    assert exact.status_code == 204, exact.text
+    assert (await log_in(client, actor.user.username, NEW))["access_token"]
 
 
 async def test_a_weak_password_keeps_the_reset_token_usable(

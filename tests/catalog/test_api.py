@@ -523,6 +523,58 @@ async def test_create_validation_limits(
         assert await count_products(database) == 0
 
 
+@pytest.mark.parametrize("name", [" ", "   ", "\t\n", "\u3000", "\x1c", "\ufeff"])
+async def test_create_with_a_blank_name_is_422_and_creates_nothing(
+    client: AsyncClient, factory: Factory, database: Database, name: str
+) -> None:
+    staff = await factory.staff()
+
+    response = await client.post(URL, json={**VALID, "name": name}, headers=staff.headers)
+
+    body = assert_problem(response, 422, "validation_error")
+    assert [(error["loc"], error["msg"]) for error in body["errors"]] == [
+        (["body", "name"], "Value error, may not be blank")
+    ]
+    assert await count_products(database) == 0
+
+
+async def test_create_strips_whitespace_around_text(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    body = {**VALID, "name": "  Blue shirt  ", "description": "\tCotton, blue.\n", "category": " clothes "}
+
+    response = await client.post(URL, json=body, headers=staff.headers)
+
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert (created["name"], created["description"], created["category"]) == ("Blue shirt", "Cotton, blue.", "clothes")
+    stored = await factory.reload(Product, created["id"])
+    assert (stored.name, stored.description, stored.category) == ("Blue shirt", "Cotton, blue.", "clothes")
+
+
+@pytest.mark.parametrize("name", ["x" * 120 + " ", " " + "x" * 120, " " + "x" * 119 + " ", "x" * 118 + " " * 3])
+async def test_create_counts_the_length_of_the_name_as_sent(
+    client: AsyncClient, factory: Factory, database: Database, name: str
+) -> None:
+    # 121 characters or more were sent, though no more than 120 are left once stripped.
+    staff = await factory.staff()
+
+    response = await client.post(URL, json={**VALID, "name": name}, headers=staff.headers)
+
+    body = assert_problem(response, 422, "validation_error")
+    assert [(error["loc"], error["type"]) for error in body["errors"]] == [(["body", "name"], "string_too_long")]
+    assert await count_products(database) == 0
+
+
+async def test_create_takes_a_padded_name_of_at_most_the_maximum(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+
+    response = await client.post(URL, json={**VALID, "name": " " + "x" * 118 + " "}, headers=staff.headers)
+
+    assert response.status_code == 201, response.text
+    stored = await factory.reload(Product, response.json()["id"])
+    assert stored.name == "x" * 118
+
+
 async def test_create_missing_required_fields_is_422(client: AsyncClient, factory: Factory) -> None:
     staff = await factory.staff()
 
@@ -721,6 +773,18 @@ async def test_put_requires_the_required_fields(client: AsyncClient, factory: Fa
     assert (await factory.reload(Product, product.id)).name == "Keep"
 
 
+async def test_put_refuses_a_blank_name_and_changes_nothing(client: AsyncClient, factory: Factory) -> None:
+    product = await factory.product(name="Keep", description="Kept")
+    staff = await factory.staff()
+
+    response = await client.put(f"{URL}/{product.id}", json={"name": " \t ", "price": "1.00"}, headers=staff.headers)
+
+    body = assert_problem(response, 422, "validation_error")
+    assert [error["loc"] for error in body["errors"]] == [["body", "name"]]
+    stored = await factory.reload(Product, product.id)
+    assert (stored.name, stored.description) == ("Keep", "Kept")
+
+
 async def test_put_changes_the_etag(client: AsyncClient, factory: Factory) -> None:
     product = await factory.product()
     staff = await factory.staff()
@@ -829,6 +893,20 @@ async def test_patch_null_clears_optional_fields(client: AsyncClient, factory: F
     assert (stored.description, stored.category, stored.sku) == (None, None, None)
 
 
+async def test_patch_strips_whitespace_around_text(client: AsyncClient, factory: Factory) -> None:
+    product = await factory.product(name="Cup", category="kitchen")
+    staff = await factory.staff()
+
+    response = await client.patch(
+        f"{URL}/{product.id}", json={"name": " Mug\n", "category": "\tdining"}, headers=staff.headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["name"], response.json()["category"]) == ("Mug", "dining")
+    stored = await factory.reload(Product, product.id)
+    assert (stored.name, stored.category) == ("Mug", "dining")
+
+
 @pytest.mark.parametrize("field", ["name", "price", "stock"])
 async def test_patch_null_for_a_required_field_is_422(client: AsyncClient, factory: Factory, field: str) -> None:
     product = await factory.product(name="Cup", price=Decimal("3.00"), stock=5)
@@ -843,7 +921,17 @@ async def test_patch_null_for_a_required_field_is_422(client: AsyncClient, facto
 
 @pytest.mark.parametrize(
     "body",
-    [{"price": "1.999"}, {"price": "0"}, {"name": ""}, {"name": "n" * 121}, {"stock": -1}, {"archived": True}],
+    [
+        {"price": "1.999"},
+        {"price": "0"},
+        {"name": ""},
+        {"name": " "},
+        {"name": "n" * 121},
+        {"name": "n" * 120 + " "},
+        {"category": "\u3000"},
+        {"stock": -1},
+        {"archived": True},
+    ],
 )
 async def test_patch_validates_like_create(client: AsyncClient, factory: Factory, body: dict[str, Any]) -> None:
     product = await factory.product(name="Cup", price=Decimal("3.00"), stock=5)

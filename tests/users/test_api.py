@@ -108,7 +108,10 @@ async def test_patch_me_refuses_any_other_field(client: AsyncClient, factory: Fa
     assert (user.role, user.is_active, user.full_name, user.version) == (Role.customer, True, "Unchanged", 1)
 
 
-@pytest.mark.parametrize("body", [{"email": None}, {"username": None}, {"email": "nope"}, {"username": "no way"}])
+@pytest.mark.parametrize(
+    "body",
+    [{"email": None}, {"username": None}, {"email": "nope"}, {"username": "no way"}, {"username": " padded "}],
+)
 async def test_patch_me_refuses_invalid_values(client: AsyncClient, factory: Factory, body: dict[str, Any]) -> None:
     actor = await factory.customer()
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, model_validator
 
 from storefront.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from storefront.kit.identity import identity_key
-from storefront.kit.schemas import Id, InputModel, ReadModel
+from storefront.kit.schemas import Id, InputModel, ReadModel, Verbatim
 from storefront.models import Role
 
 Username = Annotated[str, Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0-9_]{3,50}$", examples=["ada_l"])]
@@ -15,11 +15,11 @@ Username = Annotated[str, Field(min_length=3, max_length=50, pattern=r"^[A-Za-z0
 Email = Annotated[EmailStr, AfterValidator(identity_key), Field(max_length=320, examples=["ada@example.com"])]
 # Length and strength rules are checked by `accounts.check_password`, which answers
 # with the reason (422 `weak_password`); the document states the same 12..128.
-# Kept exactly as typed: stripping spaces would store a different password than
-# the one the OAuth2 form (which strips nothing) later sends.
+# Kept exactly as typed (`Verbatim`, where other text is stripped): spaces around a
+# password are part of it, and the OAuth2 form (which strips nothing) sends them too.
 Password = Annotated[
     str,
-    StringConstraints(strip_whitespace=False),
+    Verbatim,
     Field(
         min_length=1,
         max_length=1024,
@@ -47,22 +47,19 @@ class UserRegister(InputModel):
     full_name: FullName | None = None
 
 
-# Not blank, and no NUL (InputModel refuses it).
-_SOME_TEXT = r"^[^\x00]*[^\s\x00][^\x00]*$"
-
-
 class LoginRequest(InputModel):
     """Log in with a username or an email address (either field) and a password."""
 
     # The document says what `_one_login` checks: `password` and at least one of the
-    # other two (the only other properties there are), neither null nor blank. Said
-    # with `minProperties`: a top-level `anyOf` makes generated clients (openapi-python-client)
-    # model the body as a union of partial types without `password`.
+    # other two (the only other properties there are), neither null nor blank (as
+    # InputModel says of text with a `min_length`). Said with `minProperties`: a
+    # top-level `anyOf` makes generated clients (openapi-python-client) model the
+    # body as a union of partial types without `password`.
     model_config = ConfigDict(json_schema_extra={"minProperties": 2})
     not_nullable = frozenset({"username", "email"})
 
-    username: str | None = Field(None, min_length=1, max_length=320, pattern=_SOME_TEXT, examples=["ada_l"])
-    email: str | None = Field(None, min_length=1, max_length=320, pattern=_SOME_TEXT)
+    username: str | None = Field(None, min_length=1, max_length=320, examples=["ada_l"])
+    email: str | None = Field(None, min_length=1, max_length=320)
     password: Password
 
     @model_validator(mode="after")
@@ -84,7 +81,7 @@ class TokenPair(ReadModel):
 
 
 class RefreshRequest(InputModel):
-    refresh_token: str = Field(min_length=1, max_length=256, examples=["3q2-7w...refresh-token"])
+    refresh_token: Annotated[str, Verbatim] = Field(min_length=1, max_length=256, examples=["3q2-7w...refresh-token"])
 
 
 class PasswordChange(InputModel):
@@ -97,7 +94,7 @@ class PasswordResetRequest(InputModel):
 
 
 class PasswordResetConfirm(InputModel):
-    token: str = Field(min_length=1, max_length=256, examples=["the-token-from-the-email"])
+    token: Annotated[str, Verbatim] = Field(min_length=1, max_length=256, examples=["the-token-from-the-email"])
     new_password: Password
 
 
