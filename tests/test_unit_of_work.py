@@ -5,17 +5,19 @@ exactly once, and never when it rolls back; the same for a request and for the
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, update
 
 from storefront.config import Settings
 from storefront.context import AppContext, context_of
 from storefront.main import create_app
 from storefront.messages import ProductsChanged, SessionsEnded
-from storefront.models import Email, Event
+from storefront.models import Email, Event, Product
+from storefront.uow import WriteInReadSession
 from tests.factories import Factory
 
 
@@ -113,3 +115,43 @@ async def test_a_request_announces_only_what_it_committed(settings: Settings, fa
             assert heard.jobs.event.is_set()
         assert await _count(context, Event) == len(published)
         assert await _count(context, Email) == 1
+
+
+async def test_a_read_session_refuses_to_write_and_changes_nothing(context: AppContext, factory: Factory) -> None:
+    product = await factory.product(stock=5)
+    async with context.database.read_session() as session:
+        with pytest.raises(WriteInReadSession):
+            await session.execute(update(Product).where(Product.id == product.id).values(stock=0))
+    async with context.database.read_session() as session:
+        session.add(Email(kind="message", to="ada@example.com", subject="Hi", body_text="hello", attempts=0))
+        with pytest.raises(WriteInReadSession):
+            await session.flush()
+    assert (await factory.reload(Product, product.id)).stock == 5
+    assert await _count(context, Email) == 0
+
+
+async def test_a_read_request_runs_its_statements_without_a_transaction(settings: Settings, factory: Factory) -> None:
+    """No BEGIN and COMMIT round trips around a read: on SQLite no BEGIN is
+    sent; on PostgreSQL the connection is in autocommit."""
+    buyer = await factory.customer()
+    sent: list[str] = []
+    levels: list[bool | None] = []
+
+    def record(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement.split()[0].upper())
+        # The driver's own flag: asyncpg sends no BEGIN for an autocommit connection.
+        levels.append(getattr(connection.connection.dbapi_connection, "autocommit", None))
+
+    app = create_app(settings)
+    engine = context_of(app).database.engine.sync_engine
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as client,
+    ):
+        event.listen(engine, "before_cursor_execute", record)
+        response = await client.get("/api/v1/users/me", headers=buyer.headers)
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 200
+    assert sent == ["SELECT"]  # the session check and the user, in one statement
+    if not settings.is_sqlite:
+        assert levels == [True]

@@ -12,24 +12,44 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from storefront.config import Settings
-from storefront.db import WRITE_OPTION, create_engine
-from storefront.uow import Effects, UnitOfWork
+from storefront.db import STATEMENT_READS_OPTION, WRITE_OPTION, create_engine
+from storefront.uow import Effects, StatementReads, UnitOfWork
 
 
 class Database:
     def __init__(self, settings: Settings, effects: Effects) -> None:
         self.settings = settings
         self.engine = create_engine(settings)
-        writer = self.engine.execution_options(**{WRITE_OPTION: True})
-        self.read_session, self.write_session = (
-            async_sessionmaker(
-                bind, class_=UnitOfWork, expire_on_commit=False, autoflush=False, effects=effects, settings=settings
-            )
-            for bind in (self.engine, writer)
+        # Reads run without a transaction around them: no BEGIN and COMMIT round
+        # trips, each statement atomic and consistent on its own, as every
+        # statement of a READ COMMITTED transaction is (PostgreSQL's
+        # autocommit; on SQLite `db._on_begin` leaves the BEGIN out). The
+        # session refuses to write (`uow.StatementReads`).
+        reader = self.engine.execution_options(
+            **{STATEMENT_READS_OPTION: True}, **({} if settings.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
         )
+        writer = self.engine.execution_options(**{WRITE_OPTION: True})
+
+        def maker(bind: AsyncEngine, sync_session_class: type[Session] = Session) -> async_sessionmaker[UnitOfWork]:
+            return async_sessionmaker(
+                bind,
+                class_=UnitOfWork,
+                sync_session_class=sync_session_class,
+                expire_on_commit=False,
+                autoflush=False,
+                effects=effects,
+                settings=settings,
+            )
+
+        self.read_session = maker(reader, StatementReads)
+        self.write_session = maker(writer)
+        # A transaction that begins as a read and may write (on SQLite a
+        # deferred BEGIN): the admin's forms, which read and write through one session.
+        self.session = maker(self.engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

@@ -95,11 +95,14 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
+        options = connection.get_execution_options()
+        if options.get(STATEMENT_READS_OPTION, False):
+            return  # no transaction: each statement is atomic on its own (`Database.read_session`)
         # A writing transaction takes the write lock up front (IMMEDIATE): a
         # deferred one that reads and then writes fails at once with
         # SQLITE_BUSY when another writer committed in between.
-        immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(WRITE_OPTION, False) else "BEGIN")
 
 
 WRITE_OPTION = "storefront_write"
+STATEMENT_READS_OPTION = "storefront_statement_reads"

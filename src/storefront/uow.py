@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from storefront.config import Settings
 from storefront.db import utcnow
@@ -52,6 +54,29 @@ class Effects(Protocol):
     """Where committed effects go: the broker, the worker's wake-up (`AppContext` builds it)."""
 
     async def dispatch(self, pending: Pending) -> None: ...
+
+
+class StatementReads(Session):
+    """The session behind `Database.read_session`: no transaction wraps its
+    statements, so a write through it would commit on its own, half a change.
+    It refuses to write instead (a programming error: the route should have
+    declared `WriteSession`)."""
+
+
+class WriteInReadSession(RuntimeError):
+    pass
+
+
+@event.listens_for(StatementReads, "do_orm_execute")
+def _no_statement_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteInReadSession("this unit of work only reads: a change needs a write session")
+
+
+@event.listens_for(StatementReads, "before_flush")
+def _no_flushed_writes(session: Session, _flush: UOWTransaction, _instances: object) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise WriteInReadSession("this unit of work only reads: a change needs a write session")
 
 
 class UnitOfWork(AsyncSession):
