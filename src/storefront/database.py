@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from storefront.config import Settings
 from storefront.db import STATEMENT_READS_OPTION, WRITE_OPTION, create_engine
-from storefront.uow import Effects, StatementReads, UnitOfWork
+from storefront.uow import Effects, ReadOnly, UnitOfWork
 
 
 class Database:
@@ -28,7 +28,7 @@ class Database:
         # trips, each statement atomic and consistent on its own, as every
         # statement of a READ COMMITTED transaction is (PostgreSQL's
         # autocommit; on SQLite `db._on_begin` leaves the BEGIN out). The
-        # session refuses to write (`uow.StatementReads`).
+        # session refuses to write (`uow.ReadOnly`).
         reader = self.engine.execution_options(
             **{STATEMENT_READS_OPTION: True}, **({} if settings.is_sqlite else {"isolation_level": "AUTOCOMMIT"})
         )
@@ -45,11 +45,14 @@ class Database:
                 settings=settings,
             )
 
-        self.read_session = maker(reader, StatementReads)
+        self.read_session = maker(reader, ReadOnly)
         self.write_session = maker(writer)
+        # One read-only transaction: a consistent snapshot for the exports,
+        # whose server-side cursors (PostgreSQL) need a transaction anyway.
+        self.snapshot_session = maker(self.engine, ReadOnly)
         # A transaction that begins as a read and may write (on SQLite a
         # deferred BEGIN): the admin's forms, which read and write through one session.
-        self.session = maker(self.engine)
+        self.deferred_session = maker(self.engine)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:

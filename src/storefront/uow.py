@@ -56,24 +56,24 @@ class Effects(Protocol):
     async def dispatch(self, pending: Pending) -> None: ...
 
 
-class StatementReads(Session):
-    """The session behind `Database.read_session`: no transaction wraps its
-    statements, so a write through it would commit on its own, half a change.
-    It refuses to write instead (a programming error: the route should have
-    declared `WriteSession`)."""
+class ReadOnly(Session):
+    """The session behind `Database.read_session` and `snapshot_session`. No
+    transaction wraps a read session's statements, so a write through it would
+    commit on its own, half a change: both refuse to write instead (a
+    programming error: the route should have declared `WriteSession`)."""
 
 
 class WriteInReadSession(RuntimeError):
     pass
 
 
-@event.listens_for(StatementReads, "do_orm_execute")
+@event.listens_for(ReadOnly, "do_orm_execute")
 def _no_statement_writes(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         raise WriteInReadSession("this unit of work only reads: a change needs a write session")
 
 
-@event.listens_for(StatementReads, "before_flush")
+@event.listens_for(ReadOnly, "before_flush")
 def _no_flushed_writes(session: Session, _flush: UOWTransaction, _instances: object) -> None:
     if session.new or session.dirty or session.deleted:
         raise WriteInReadSession("this unit of work only reads: a change needs a write session")

@@ -114,7 +114,7 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
 
     admin = Admin(
         app,
-        session_maker=database.session,
+        session_maker=database.deferred_session,
         authentication_backend=AdminAuth(database, context.rate_limiter),
         title="Storefront admin",
         base_url="/admin",

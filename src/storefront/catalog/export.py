@@ -34,5 +34,5 @@ def _csv_row(product: Product) -> Sequence[Any]:
 def products_response(database: Database, viewer: User, fmt: ExportFormat) -> StreamingResponse:
     query = repository.readable_by(viewer).order_by(Product.id)
     return export_response(
-        database.read_session, query, name="products", fmt=fmt, schema=ProductRead, header=HEADER, to_row=_csv_row
+        database.snapshot_session, query, name="products", fmt=fmt, schema=ProductRead, header=HEADER, to_row=_csv_row
     )

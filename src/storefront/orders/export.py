@@ -33,5 +33,5 @@ def _csv_row(order: Order) -> Sequence[Any]:
 def orders_response(database: Database, viewer: User, fmt: ExportFormat) -> StreamingResponse:
     query = repository.readable_by(viewer).order_by(Order.id)
     return export_response(
-        database.read_session, query, name="orders", fmt=fmt, schema=OrderRead, header=HEADER, to_row=_csv_row
+        database.snapshot_session, query, name="orders", fmt=fmt, schema=OrderRead, header=HEADER, to_row=_csv_row
     )

@@ -31,5 +31,5 @@ def _csv_row(user: User) -> Sequence[Any]:
 def users_response(database: Database) -> StreamingResponse:
     query = select(User).order_by(User.id)
     return export_response(
-        database.read_session, query, name="users", fmt="csv", schema=UserRead, header=HEADER, to_row=_csv_row
+        database.snapshot_session, query, name="users", fmt="csv", schema=UserRead, header=HEADER, to_row=_csv_row
     )
