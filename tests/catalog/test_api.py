@@ -100,6 +100,21 @@ async def test_empty_catalog_lists_nothing(client: AsyncClient) -> None:
 
 
 @pytest.mark.parametrize("role", [None, "customer"])
+async def test_a_page_past_the_end_is_empty_and_still_counts_the_whole_list(
+    client: AsyncClient, factory: Factory
+) -> None:
+    for _ in range(3):
+        await factory.product()
+    await factory.product(archived=True)  # not the public's: not counted
+
+    response = await client.get("/api/v1/products", params={"skip": 10, "limit": 2})
+
+    assert ids(response) == []
+    assert response.headers["X-Total-Count"] == "3"
+    assert query_of(links(response)["last"]) == {"skip": "2", "limit": "2"}
+    assert "next" not in links(response)
+
+
 async def test_list_hides_archived_products_from_the_public(
     client: AsyncClient, factory: Factory, role: str | None
 ) -> None:
