@@ -8,7 +8,7 @@ from sqlalchemy import select
 from storefront.config import Settings
 from storefront.context import JobSignal
 from storefront.database import Database
-from storefront.models import Email, Event
+from storefront.models import Product, Email, Event
 from storefront.worker import Worker
 from tests.factories import Factory
 
@@ -84,12 +84,16 @@ async def test_stock_falling_to_the_threshold_emits_stock_low_once(
     client: AsyncClient, factory: Factory, database: Database, settings: Settings
 ) -> None:
     buyer = await factory.customer()
-    product = await factory.product(stock=settings.stock_low_threshold + 2)
+    product = await factory.product(stock=settings.stock_low_threshold + 2, sku="MUG-1")
     for _ in range(3):
         await client.post(ORDERS, json={"items": [{"product_id": product.id, "quantity": 1}]}, headers=buyer.headers)
 
     _, events = await outbox(database)
     low = [e for e in events if e.type == "stock.low"]
+    variant_id = (await factory.reload(Product, product.id)).variants[0].id
     assert [(e.data, e.audience) for e in low] == [
-        ({"product_id": product.id, "stock": settings.stock_low_threshold}, "staff")
+        (
+            {"product_id": product.id, "variant_id": variant_id, "sku": "MUG-1", "stock": settings.stock_low_threshold},
+            "staff",
+        )
     ]
