@@ -97,3 +97,24 @@ async def test_stock_falling_to_the_threshold_emits_stock_low_once(
             "staff",
         )
     ]
+
+
+async def test_the_confirmation_names_the_variants(client: AsyncClient, factory: Factory, database: Database) -> None:
+    buyer = await factory.customer()
+    product = await factory.product_with_variants(
+        {"Size": ["S", "M"], "Colour": ["Blue"]},
+        [
+            {"options": {"Size": "S", "Colour": "Blue"}, "sku": "TEE-S-B"},
+            {"options": {"Size": "M", "Colour": "Blue"}, "sku": "TEE-M-B"},
+        ],
+        name="Tee",
+    )
+    medium = (await factory.reload(Product, product.id)).variants[1]
+
+    placed = await client.post(ORDERS, json={"items": [{"variant_id": medium.id, "quantity": 1}]}, headers=buyer.headers)
+
+    assert placed.status_code == 201, placed.text
+    [email], _ = await outbox(database)
+    assert "1 \u00d7 Tee (Size: M, Colour: Blue) [TEE-M-B] at 10.00" in email.body_text
+    assert email.body_html is not None
+    assert "Tee (Size: M, Colour: Blue) <small>TEE-M-B</small>" in email.body_html
