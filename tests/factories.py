@@ -14,14 +14,14 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from storefront.auth import sessions
 from storefront.auth.passwords import CURRENT_HASHER
 from storefront.auth.tokens import read_access_token
 from storefront.config import Settings
 from storefront.database import Database
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
-
 from storefront.models import Product, ProductOption, ProductVariant, Role, User, option_key
 
 PASSWORD = "correct-horse-battery-staple"

@@ -142,7 +142,9 @@ def test_upgrade_gives_every_product_a_default_variant_and_order_lines_their_var
         (9, "POT-9", {}, "[]", Decimal("45.00"), 17, False, 0, 1),
     ]
     variant_of = {row[1]: row[0] for row in variants}
-    lines = _sql(fresh_url, "SELECT id, product_id, variant_id, sku, options, quantity, line_total FROM order_items ORDER BY id")
+    lines = _sql(
+        fresh_url, "SELECT id, product_id, variant_id, sku, options, quantity, line_total FROM order_items ORDER BY id"
+    )
     assert [(row[0], row[1], row[2], row[3], _json(row[4]), row[5], Decimal(row[6])) for row in lines] == [
         (1, 3, variant_of[3], "CUP-1", {}, 2, Decimal("25.00")),
         (2, 9, variant_of[9], "POT-9", {}, 1, Decimal("45.00")),

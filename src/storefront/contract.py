@@ -58,9 +58,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "products_image_read", public=True, etag=True, if_none_match=True, cache_control=IMAGE_CACHE_CONTROL
     ),
     ("GET", "/api/v1/products/{product_id}/variants"): Operation("products_variants_list", public=True),
-    ("POST", "/api/v1/products/{product_id}/variants"): Operation(
-        "products_variants_create", etag=True, location=True
-    ),
+    ("POST", "/api/v1/products/{product_id}/variants"): Operation("products_variants_create", etag=True, location=True),
     ("GET", "/api/v1/products/{product_id}/variants/{variant_id}"): Operation(
         "products_variants_read", public=True, etag=True, if_none_match=True
     ),

@@ -32,7 +32,8 @@ from storefront.users.schemas import UserCreate
 ADJECTIVES = ["Classic", "Organic", "Handmade", "Compact", "Vintage", "Eco", "Deluxe", "Everyday", "Travel", "Studio"]
 NOUNS = ["Mug", "Notebook", "Backpack", "Lamp", "Teapot", "Scarf", "Candle", "Headphones", "Bottle", "Chair"]
 CATEGORIES = ["kitchen", "stationery", "bags", "home", "apparel", "audio", "outdoor"]
-# One seeded product in four is a shirt sold in every size and colour; the rest have one variant.
+# The last quarter of the products a seed makes are shirts sold in every size and colour; the
+# first three quarters have one variant each (so product 1 of a fresh seed is bought by its id).
 SHIRTS = ["T-shirt", "Polo shirt", "Hoodie", "Sweatshirt"]
 SIZES = ["S", "M", "L", "XL"]
 COLOURS = ["Black", "White", "Navy"]
@@ -58,8 +59,8 @@ async def create_admin(settings: Settings, *, email: str, username: str, passwor
 async def seed_products(
     settings: Settings, count: int, advance: Callable[[int], object], batch: int = 500, *, images: bool = False
 ) -> None:
-    """Products with random names, prices and stock, a quarter of them shirts in sizes and
-    colours (one variant each); with `images`, each gets a small PNG in storage."""
+    """Products with random names, prices and stock, the last quarter of them shirts with a
+    variant for each size and colour; with `images`, each gets a small PNG in storage."""
     rng = random.Random(42)  # noqa: S311 - sample data, not secrets
     context = AppContext.create(settings)  # publishes what it causes; listens to nothing
     database = context.database
@@ -69,7 +70,8 @@ async def seed_products(
         while done < count:
             size = min(batch, count - done)
             async with database.transaction() as session:
-                products = [_random_product(rng) for _ in range(size)]
+                shirts_from = count - count // 4
+                products = [_random_product(rng, shirt=done + n >= shirts_from) for n in range(size)]
                 session.add_all(products)
                 await session.flush()
                 if storage is not None:
@@ -103,8 +105,8 @@ def solid_png(width: int, height: int, rgb: bytes) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def _random_product(rng: random.Random) -> Product:
-    if rng.random() < 0.25:
+def _random_product(rng: random.Random, *, shirt: bool) -> Product:
+    if shirt:
         return _random_shirt(rng)
     name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
     price, stock = Decimal(rng.randrange(199, 49999)) / 100, rng.randrange(0, 200)
@@ -125,7 +127,7 @@ def _random_shirt(rng: random.Random) -> Product:
     """Size x Colour: a variant per combination, the larger sizes a little dearer."""
     name = f"{rng.choice(ADJECTIVES)} {rng.choice(SHIRTS)}"
     base = Decimal(rng.randrange(1299, 5999)) / 100
-    variants = []
+    variants: list[ProductVariant] = []
     for size_rank, size in enumerate(SIZES):
         for colour in COLOURS:
             chosen = {"Size": size, "Colour": colour}
@@ -147,7 +149,10 @@ def _random_shirt(rng: random.Random) -> Product:
         category="apparel",
         stock=sum(variant.stock for variant in variants),
         archived=False,
-        options=[ProductOption(position=0, name="Size", values=SIZES), ProductOption(position=1, name="Colour", values=COLOURS)],
+        options=[
+            ProductOption(position=0, name="Size", values=SIZES),
+            ProductOption(position=1, name="Colour", values=COLOURS),
+        ],
         variants=variants,
     )
 

@@ -84,9 +84,7 @@ async def test_exports_carry_every_variant(client: AsyncClient, factory: Factory
     jsonl = await client.get(EXPORT, params={"format": "jsonl"}, headers=staff.headers)
 
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [
-        (int(r["id"]), r["sku"], r["price"], r["stock"], r["options"], r["variant_archived"]) for r in rows
-    ] == [
+    assert [(int(r["id"]), r["sku"], r["price"], r["stock"], r["options"], r["variant_archived"]) for r in rows] == [
         (mug.id, "MUG-1", "4.00", "3", "", "false"),
         (tee.id, "TEE-S", "20.00", "2", "Size=S; Colour=Blue", "false"),
         (tee.id, "TEE-M", "10.00", "0", "Size=M; Colour=Blue", "true"),

@@ -51,7 +51,10 @@ async def test_a_product_shows_its_options_and_variants_for_sale(client: AsyncCl
 
     body = (await client.get(f"{URL}/{product.id}")).json()
 
-    assert body["options"] == [{"name": "Size", "values": ["S", "M", "L"]}, {"name": "Colour", "values": ["Blue", "Red"]}]
+    assert body["options"] == [
+        {"name": "Size", "values": ["S", "M", "L"]},
+        {"name": "Colour", "values": ["Blue", "Red"]},
+    ]
     assert [(v["sku"], v["options"], v["price"], v["stock"], v["in_stock"]) for v in body["variants"]] == [
         ("TEE-S-B", {"Size": "S", "Colour": "Blue"}, "20.00", 7, True),
         ("TEE-M-B", {"Size": "M", "Colour": "Blue"}, "22.00", 3, True),
@@ -60,7 +63,9 @@ async def test_a_product_shows_its_options_and_variants_for_sale(client: AsyncCl
     assert (body["price"], body["stock"], body["sku"]) == ("20.00", 10, None)
 
 
-@pytest.mark.parametrize(("role", "skus"), [(None, ["TEE-S-B", "TEE-M-B"]), ("staff", ["TEE-S-B", "TEE-M-B", "TEE-L-R"])])
+@pytest.mark.parametrize(
+    ("role", "skus"), [(None, ["TEE-S-B", "TEE-M-B"]), ("staff", ["TEE-S-B", "TEE-M-B", "TEE-L-R"])]
+)
 async def test_variant_list_shows_archived_ones_to_staff_only(
     client: AsyncClient, factory: Factory, role: str | None, skus: list[str]
 ) -> None:
@@ -85,7 +90,9 @@ async def test_one_variant_with_etag_and_304(client: AsyncClient, factory: Facto
     assert response.json()["sku"] == "TEE-S-B"
     etag = response.headers["ETag"]
     assert etag == f'"variant-{small.id}-v{small.version}"'
-    assert (await client.get(f"{URL}/{product.id}/variants/{small.id}", headers={"If-None-Match": etag})).status_code == 304
+    assert (
+        await client.get(f"{URL}/{product.id}/variants/{small.id}", headers={"If-None-Match": etag})
+    ).status_code == 304
     assert_problem(await client.get(f"{URL}/{product.id}/variants/{archived.id}"), 404, "variant_not_found")
     other = await factory.product()
     assert_problem(await client.get(f"{URL}/{other.id}/variants/{small.id}"), 404, "variant_not_found")
@@ -205,7 +212,9 @@ async def test_a_sku_taken_by_any_variant_is_409_sku_taken(
     await factory.product(sku="MUG-1")
 
     response = await client.post(
-        f"{URL}/{product.id}/variants", json={"sku": sku, "options": {"Size": "S", "Colour": "Red"}}, headers=staff.headers
+        f"{URL}/{product.id}/variants",
+        json={"sku": sku, "options": {"Size": "S", "Colour": "Red"}},
+        headers=staff.headers,
     )
 
     assert_problem(response, 409, "sku_taken")
@@ -236,7 +245,9 @@ async def test_patch_a_variant_honours_if_match_and_moves_the_product(
     etag = (await client.get(url)).headers["ETag"]
     product_etag = (await client.get(f"{URL}/{product.id}")).headers["ETag"]
 
-    changed = await client.patch(url, json={"price": "25.00", "sku": "TEE-S-BLUE"}, headers=staff.headers | {"If-Match": etag})
+    changed = await client.patch(
+        url, json={"price": "25.00", "sku": "TEE-S-BLUE"}, headers=staff.headers | {"If-Match": etag}
+    )
     stale = await client.patch(url, json={"price": "1.00"}, headers=staff.headers | {"If-Match": etag})
 
     assert changed.status_code == 200, changed.text

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from storefront.config import Settings
 from storefront.context import JobSignal
 from storefront.database import Database
-from storefront.models import Product, Email, Event
+from storefront.models import Email, Event, Product
 from storefront.worker import Worker
 from tests.factories import Factory
 
@@ -111,7 +111,9 @@ async def test_the_confirmation_names_the_variants(client: AsyncClient, factory:
     )
     medium = (await factory.reload(Product, product.id)).variants[1]
 
-    placed = await client.post(ORDERS, json={"items": [{"variant_id": medium.id, "quantity": 1}]}, headers=buyer.headers)
+    placed = await client.post(
+        ORDERS, json={"items": [{"variant_id": medium.id, "quantity": 1}]}, headers=buyer.headers
+    )
 
     assert placed.status_code == 201, placed.text
     [email], _ = await outbox(database)

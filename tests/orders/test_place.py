@@ -46,7 +46,7 @@ async def test_place_order_takes_stock_and_copies_prices(client: AsyncClient, fa
     cup_variant = (await factory.reload(Product, cup.id)).variants[0].id
     pot_variant = (await factory.reload(Product, pot.id)).variants[0].id
     # A product of one variant: the line names it, with its (empty) options and SKU.
-    line = {"sku": None, "options": {}, "quantity": 3}
+    line: dict[str, object] = {"sku": None, "options": {}, "quantity": 3}
     assert order["items"] == [
         {"product_id": cup.id, "variant_id": cup_variant, "name": "Cup", "unit_price": "12.10", "line_total": "36.30"}
         | line,

@@ -100,11 +100,15 @@ async def test_an_archived_variant_or_one_of_another_product_is_unknown(client: 
     small, medium = (await factory.reload(Product, product.id)).variants
     other = await factory.product()
 
-    archived = await client.post(ORDERS, json={"items": [{"variant_id": medium.id, "quantity": 1}]}, headers=buyer.headers)
+    archived = await client.post(
+        ORDERS, json={"items": [{"variant_id": medium.id, "quantity": 1}]}, headers=buyer.headers
+    )
     mismatched = await client.post(
         ORDERS, json={"items": [{"product_id": other.id, "variant_id": small.id, "quantity": 1}]}, headers=buyer.headers
     )
-    by_product = await client.post(ORDERS, json={"items": [{"product_id": product.id, "quantity": 1}]}, headers=buyer.headers)
+    by_product = await client.post(
+        ORDERS, json={"items": [{"product_id": product.id, "quantity": 1}]}, headers=buyer.headers
+    )
 
     assert assert_problem(archived, 422, "unknown_product")["variant_ids"] == [medium.id]
     assert assert_problem(mismatched, 422, "unknown_product")["variant_ids"] == [small.id]
@@ -191,7 +195,11 @@ async def test_fifty_concurrent_orders_for_the_last_ten_of_a_variant_sell_ten(
     assert (await factory.reload(Product, product.id)).stock == 32
     assert await count_orders(database) == 10
     async with database.read_session() as session:
-        lines = (await session.execute(select(OrderItem.variant_id, func.count(), func.sum(OrderItem.quantity)).group_by(OrderItem.variant_id))).all()
+        lines = (
+            await session.execute(
+                select(OrderItem.variant_id, func.count(), func.sum(OrderItem.quantity)).group_by(OrderItem.variant_id)
+            )
+        ).all()
         versions = dict((await session.execute(select(ProductVariant.id, ProductVariant.version))).all())
     assert [tuple(line) for line in lines] == [(medium.id, 10, 10)]
     assert (versions[small.id], versions[large.id]) == (small.version, large.version)  # the siblings untouched

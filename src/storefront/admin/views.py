@@ -99,7 +99,12 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
             ProductVariant.archived,
         ]
         column_searchable_list = [ProductVariant.sku]
-        column_sortable_list = [ProductVariant.id, ProductVariant.product_id, ProductVariant.price, ProductVariant.stock]
+        column_sortable_list = [
+            ProductVariant.id,
+            ProductVariant.product_id,
+            ProductVariant.price,
+            ProductVariant.stock,
+        ]
         column_details_exclude_list = [ProductVariant.product]
 
     class OrderAdmin(ModelView, model=Order):

@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from typing import Any
 
 from storefront.errors import Conflict, NotFound, Unprocessable
 
@@ -31,7 +32,7 @@ class InsufficientStock(Conflict):
         ids = sorted(set(product_ids))
         variants = sorted(set(variant_ids))
         named = f"variant(s) {', '.join(map(str, variants))}" if variants else f"product(s) {', '.join(map(str, ids))}"
-        extra: dict[str, list[int]] = {"product_ids": ids}
+        extra: dict[str, Any] = {"product_ids": ids}
         if variants:
             extra["variant_ids"] = variants
         super().__init__(f"Not enough stock for {named}.", **extra)

@@ -10,12 +10,11 @@ import filetype
 from fastapi import Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
-from storefront.catalog import notify
+from storefront.catalog import notify, service
 from storefront.contract import IMAGE_CACHE_CONTROL
 from storefront.errors import NotFound, UnsupportedMediaType
 from storefront.kit.etag import not_modified
 from storefront.kit.storage import CHUNK, ObjectMissing, Storage
-from storefront.catalog import service
 from storefront.models import Product, ProductVariant
 from storefront.uow import UnitOfWork
 

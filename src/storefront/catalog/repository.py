@@ -91,7 +91,9 @@ def search(
 
 def _has_variant(options: Mapping[str, str], in_stock: bool | None) -> ColumnElement[bool]:
     """An active variant of the product has each of these option values (and is, or is not, in stock)."""
-    variant = select(ProductVariant.id).where(ProductVariant.product_id == Product.id, ProductVariant.archived.is_(False))
+    variant = select(ProductVariant.id).where(
+        ProductVariant.product_id == Product.id, ProductVariant.archived.is_(False)
+    )
     for name, value in options.items():
         variant = variant.where(ProductVariant.options[name].as_string() == value)
     if in_stock is not None:
@@ -156,9 +158,7 @@ async def add_variant_stock(
 
 async def lock(session: AsyncSession, product_ids: Sequence[int]) -> None:
     """Hold these products' rows until the transaction ends, taken in ascending id order."""
-    await session.execute(
-        select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update()
-    )
+    await session.execute(select(Product.id).where(Product.id.in_(product_ids)).order_by(Product.id).with_for_update())
 
 
 async def recount_stock(session: AsyncSession, product_ids: Sequence[int]) -> None:

@@ -135,9 +135,7 @@ class ProductRead(ReadModel):
     archived: bool
     options: Annotated[list[OptionRead], Field(max_length=MAX_OPTIONS)]
     # The variants for sale; staff read archived ones at `GET /products/{id}/variants`.
-    variants: Annotated[list[VariantRead], Field(max_length=MAX_VARIANTS)] = Field(
-        validation_alias="active_variants"
-    )
+    variants: Annotated[list[VariantRead], Field(max_length=MAX_VARIANTS)] = Field(validation_alias="active_variants")
     created_at: datetime
     updated_at: datetime
 

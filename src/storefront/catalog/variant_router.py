@@ -39,7 +39,12 @@ def product_etag(product: Product) -> str:
 
 @router.get("/{product_id}/variants", response_model=list[VariantRead], responses=problems(401, 404, 422))
 async def list_variants(
-    product: VisibleProduct, user: OptionalUser, session: ReadSession, page: PageDep, request: Request, response: Response
+    product: VisibleProduct,
+    user: OptionalUser,
+    session: ReadSession,
+    page: PageDep,
+    request: Request,
+    response: Response,
 ) -> list[ProductVariant]:
     """The product's variants in its order; archived ones for staff only."""
     return with_page_headers(request, response, await variants.list_variants(session, user, product, page))
@@ -150,7 +155,7 @@ async def replace_options(
     request: Request,
     response: Response,
 ) -> Product:
-    """Replace the product's options; each variant keeps its values or takes an added option's first; honours `If-Match`."""
+    """Replace the product's options: variants keep their values, or take a new option's first; honours `If-Match`."""
     require_match(request, product_etag(product))
     product = await variants.replace_options(session, product, body)
     response.headers["ETag"] = product_etag(product)

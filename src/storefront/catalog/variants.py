@@ -25,7 +25,9 @@ from storefront.models import Product, ProductOption, ProductVariant, User, opti
 from storefront.uow import UnitOfWork
 
 
-async def list_variants(session: UnitOfWork, viewer: User | None, product: Product, page: Page) -> PageOf[ProductVariant]:
+async def list_variants(
+    session: UnitOfWork, viewer: User | None, product: Product, page: Page
+) -> PageOf[ProductVariant]:
     """One page of the product's variants `viewer` may read, in the product's order."""
     query = repository.variants_readable_by(viewer, product.id)
     return await fetch(session, query.order_by(ProductVariant.position, ProductVariant.id), page)
@@ -118,7 +120,8 @@ async def replace_options(session: UnitOfWork, product: Product, data: OptionsRe
     product.options.clear()
     await session.flush()
     product.options.extend(
-        ProductOption(position=position, name=name, values=list(values)) for position, (name, values) in enumerate(wanted)
+        ProductOption(position=position, name=name, values=list(values))
+        for position, (name, values) in enumerate(wanted)
     )
     for variant in product.active_variants:
         variant.options = remapped[variant.id]

@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from typing import Any
 
 from storefront.errors import Conflict, NotFound, Unprocessable
 
@@ -17,7 +18,7 @@ class UnknownProduct(Unprocessable):
         ids, variants = sorted(set(product_ids)), sorted(set(variant_ids))
         named = [f"product(s) {', '.join(map(str, ids))}"] if ids else []
         named += [f"variant(s) {', '.join(map(str, variants))}"] if variants else []
-        extra: dict[str, list[int]] = {"product_ids": ids}
+        extra: dict[str, Any] = {"product_ids": ids}
         if variants:
             extra["variant_ids"] = variants
         super().__init__(f"No such {' or '.join(named)} for sale.", **extra)

@@ -72,7 +72,7 @@ class Line:
 
 @dataclass
 class Taken:
-    """What `take_stock` did: the products and variants short of stock (then the caller rolls back), and what is left."""
+    """What `take_stock` did: the products and variants short of stock (the caller then rolls back), what is left."""
 
     short_products: set[int] = field(default_factory=set)
     short_variants: set[int] = field(default_factory=set)
