@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, WithJsonSchema, field_validator
 
 from storefront.kit.schemas import INTEGRAL, Id, InputModel, Money, PatchModel, ReadModel
 
@@ -59,9 +59,24 @@ MAX_VARIANTS = 100
 _OPTION_TEXT = r'^[^\x00-\x1f\x7f"\\]+$'
 OptionName = Annotated[str, Field(min_length=1, max_length=50, pattern=_OPTION_TEXT, examples=["Size"])]
 OptionValue = Annotated[str, Field(min_length=1, max_length=50, pattern=_OPTION_TEXT, examples=["M"])]
-VariantOptions = Annotated[
+_OPTION_TEXT_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 50, "pattern": _OPTION_TEXT}
+# Option name -> value. Said as `propertyNames` and `additionalProperties` (Pydantic would
+# write `patternProperties`, which leaves keys that miss the pattern unconstrained).
+OptionValues = Annotated[
     dict[OptionName, OptionValue],
-    Field(max_length=MAX_OPTIONS, examples=[{"Size": "M"}], description="One value for each of the product's options."),
+    Field(max_length=MAX_OPTIONS),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_OPTIONS,
+            "propertyNames": _OPTION_TEXT_SCHEMA,
+            "additionalProperties": _OPTION_TEXT_SCHEMA,
+        }
+    ),
+]
+VariantOptions = Annotated[
+    OptionValues,
+    Field(examples=[{"Size": "M"}], description="One value for each of the product's options."),
 ]
 
 
@@ -114,7 +129,7 @@ class OptionRead(ReadModel):
 class VariantRead(ReadModel):
     id: Id
     sku: Sku | None
-    options: Annotated[dict[OptionName, OptionValue], Field(max_length=MAX_OPTIONS)]
+    options: OptionValues
     price: Money
     stock: Stock
     in_stock: bool

@@ -5,7 +5,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
 
-from storefront.catalog.schemas import MAX_OPTIONS, OptionName, OptionValue, Sku
+from storefront.catalog.schemas import OptionValues, Sku
 from storefront.kit.schemas import MAX_ID, Id, InputModel, Money, ReadModel
 from storefront.models import OrderStatus
 
@@ -60,7 +60,7 @@ class OrderItemRead(ReadModel):
     # The variant's SKU and option values when the order was placed.
     sku: Sku | None
     name: Annotated[str, Field(max_length=120)]
-    options: Annotated[dict[OptionName, OptionValue], Field(max_length=MAX_OPTIONS)]
+    options: OptionValues
     unit_price: Money
     quantity: Annotated[int, Field(ge=1, le=1000)]
     line_total: Money
