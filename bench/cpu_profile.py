@@ -175,6 +175,7 @@ def main() -> None:
         cli(env, "seed", "--products", str(opts.products), "--users", "50", "--orders", "0")
         with sqlite3.connect(directory / "storefront.db") as db, sqlite3.connect(directory / "plain.db") as copy:
             db.execute("UPDATE products SET stock = 1000000, archived = 0 WHERE id IN (1, 2)")  # orders never fail
+            db.execute("UPDATE product_variants SET stock = 1000000, archived = 0 WHERE product_id IN (1, 2)")
             db.commit()
             db.backup(copy)
         env["PLAIN_DATABASE_URL"] = f"sqlite+aiosqlite:///{directory}/plain.db"

@@ -28,6 +28,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
 from sqlalchemy import (
+    JSON,
     Boolean,
     Column,
     DateTime,
@@ -59,7 +60,6 @@ products = Table(
     "products",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("sku", String(64)),
     Column("name", String(120)),
     Column("description", Text),
     Column("price", MONEY),
@@ -98,12 +98,26 @@ orders = Table(
     Column("created_at", TIMESTAMP),
     Column("updated_at", TIMESTAMP),
 )
+variants = Table(
+    "product_variants",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("product_id", Integer),
+    Column("sku", String(64)),
+    Column("stock", Integer),
+    Column("archived", Boolean),
+    Column("version", Integer),
+    Column("updated_at", TIMESTAMP),
+)
 order_items = Table(
     "order_items",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("order_id", Integer),
     Column("product_id", Integer),
+    Column("variant_id", Integer),
+    Column("sku", String(64)),
+    Column("options", JSON),
     Column("name", String(120)),
     Column("unit_price", MONEY),
     Column("quantity", Integer),
@@ -172,7 +186,6 @@ Timestamp = Annotated[datetime, AfterValidator(lambda value: value if value.tzin
 
 class ProductRead(BaseModel):
     id: int
-    sku: str | None
     name: str
     description: str | None
     price: Money
@@ -297,6 +310,7 @@ async def place_order(body: OrderCreate, user: CurrentUser, conn: Conn, response
     if len(wanted) != len(body.items):
         raise HTTPException(422, "Each product may appear on one line only")
     now = datetime.now(UTC)
+    sold: dict[int, Any] = {}
     # Ascending ids: two orders lock rows in the same order and cannot deadlock.
     for product_id in sorted(wanted):
         taken = await conn.execute(
@@ -310,11 +324,28 @@ async def place_order(body: OrderCreate, user: CurrentUser, conn: Conn, response
         )
         if taken.rowcount == 0:
             raise HTTPException(409, f"Product {product_id} is unknown or out of stock")
+        # A product bought by its id has one variant: its stock goes too.
+        variant = await conn.execute(
+            update(variants)
+            .where(
+                variants.c.product_id == product_id,
+                variants.c.archived.is_(False),
+                variants.c.stock >= wanted[product_id],
+            )
+            .values(stock=variants.c.stock - wanted[product_id], version=variants.c.version + 1, updated_at=now)
+            .returning(variants.c.id, variants.c.sku)
+        )
+        sold[product_id] = variant.first()
+        if sold[product_id] is None:
+            raise HTTPException(409, f"Product {product_id} has no variant in stock to sell by its id")
     prices = select(products.c.id, products.c.name, products.c.price).where(products.c.id.in_(wanted))
     catalog = {row.id: row for row in await conn.execute(prices)}
     items = [
         {
             "product_id": product_id,
+            "variant_id": sold[product_id].id,
+            "sku": sold[product_id].sku,
+            "options": {},
             "name": catalog[product_id].name,
             "unit_price": catalog[product_id].price,
             "quantity": quantity,

@@ -598,7 +598,11 @@ def database_for(config: Config, workdir: Path) -> Iterator[dict[str, str]]:
 
 # The plain app's copy gets the stock Storefront's hot products get through its API in prepare().
 HOT_IDS = ", ".join(str(int(n)) for n in HOT_PRODUCTS)
-REFILL = f"UPDATE products SET stock = stock + 1000000 WHERE id IN ({HOT_IDS})"  # noqa: S608 (our own integers)
+# Seeded hot products have one variant each (the seed's shirts come last): its stock and theirs.
+REFILL = (
+    f"UPDATE products SET stock = stock + 1000000 WHERE id IN ({HOT_IDS})",  # noqa: S608 (our own integers)
+    f"UPDATE product_variants SET stock = stock + 1000000 WHERE product_id IN ({HOT_IDS})",  # noqa: S608
+)
 
 
 @contextlib.contextmanager
@@ -618,7 +622,8 @@ def database_copy(config: Config, database: dict[str, str], workdir: Path) -> It
             contextlib.closing(sqlite3.connect(target)) as copy,
         ):
             source.backup(copy)
-            copy.execute(REFILL)
+            for statement in REFILL:
+                copy.execute(statement)
             copy.commit()
         yield {"DATABASE_URL": f"sqlite+aiosqlite:///{target}"}
         return
@@ -633,7 +638,8 @@ def database_copy(config: Config, database: dict[str, str], workdir: Path) -> It
                 raise
             time.sleep(0.5)
     try:
-        postgres(REFILL, copy_name)
+        for statement in REFILL:
+            postgres(statement, copy_name)
         yield {"DATABASE_URL": original.rsplit("/", 1)[0] + "/" + copy_name}
     finally:
         postgres(f"DROP DATABASE IF EXISTS {copy_name} WITH (FORCE)")

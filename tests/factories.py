@@ -14,12 +14,15 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
 from storefront.auth import sessions
 from storefront.auth.passwords import CURRENT_HASHER
 from storefront.auth.tokens import read_access_token
 from storefront.config import Settings
 from storefront.database import Database
-from storefront.models import Product, Role, User
+from storefront.models import Product, ProductOption, ProductVariant, Role, User, option_key
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
@@ -78,7 +81,8 @@ class Factory:
     async def admin(self, **fields: Any) -> Actor:
         return await self.user(Role.admin, **fields)
 
-    async def product(self, **fields: Any) -> Product:
+    async def product(self, *, sku: str | None = None, **fields: Any) -> Product:
+        """A product as `POST /products` makes it: one default variant carrying its price, stock and SKU."""
         n = next(_counter)
         values: dict[str, Any] = {
             "name": f"Product {n}",
@@ -88,11 +92,60 @@ class Factory:
             "stock": 10,
             "archived": False,
         } | fields
+        default = ProductVariant(
+            sku=sku, options={}, option_key=option_key({}), price=values["price"], stock=values["stock"], archived=False
+        )
         async with self.database.write_session() as session, session.begin():
-            product = Product(**values)
+            product = Product(**values, options=[], variants=[default])
+            session.add(product)
+        return product
+
+    async def product_with_variants(
+        self, options: dict[str, list[str]], variants: list[dict[str, Any]], **fields: Any
+    ) -> Product:
+        """A product with `options` ({"Size": ["S", "M"]}) and `variants` (each `{"options": {...},
+        "stock": n, "price": Decimal, "sku": str, "archived": bool}`); its price and stock follow from them."""
+        n = next(_counter)
+        made = []
+        for position, spec in enumerate(variants):
+            chosen = spec["options"]
+            archived = spec.get("archived", False)
+            made.append(
+                ProductVariant(
+                    sku=spec.get("sku"),
+                    options=chosen,
+                    option_key=None if archived else option_key(chosen),
+                    price=spec.get("price", Decimal("10.00")),
+                    stock=spec.get("stock", 10),
+                    archived=archived,
+                    position=position,
+                )
+            )
+        active = [variant for variant in made if not variant.archived]
+        values: dict[str, Any] = {
+            "name": f"Product {n}",
+            "description": f"Description of product {n}",
+            "category": "general",
+            "archived": False,
+            "price": min(variant.price for variant in active or made),
+            "stock": sum(variant.stock for variant in active),
+        } | fields
+        async with self.database.write_session() as session, session.begin():
+            product = Product(
+                **values,
+                options=[
+                    ProductOption(position=position, name=name, values=list(choices))
+                    for position, (name, choices) in enumerate(options.items())
+                ],
+                variants=made,
+            )
             session.add(product)
         return product
 
     async def reload(self, model: type[Any], ident: int) -> Any:
         async with self.database.read_session() as session:
+            if model is Product:
+                query = select(Product).where(Product.id == ident)
+                parts = query.options(selectinload(Product.options), selectinload(Product.variants))
+                return (await session.scalars(parts)).first()
             return await session.get(model, ident)

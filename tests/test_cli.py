@@ -144,6 +144,36 @@ def test_seed_products(db_file: Path) -> None:
     assert scalar(db_file, "SELECT count(*) FROM products") == 10
 
 
+def test_seed_makes_shirts_of_sizes_and_colours_and_products_of_one_variant(db_file: Path) -> None:
+    run("db", "upgrade")
+    run("seed", "--products", "40", "--users", "2", "--orders", "20")
+
+    per_product = "SELECT count(*) FROM (SELECT count(*) AS n FROM product_variants GROUP BY product_id) WHERE n = "
+    assert scalar(db_file, per_product + "12") == 10  # the last quarter: 4 sizes x 3 colours
+    assert scalar(db_file, per_product + "1") == 30
+    assert scalar(db_file, "SELECT max(product_id) FROM product_variants WHERE options = '{}'") == 30  # shirts last
+    assert scalar(db_file, "SELECT count(DISTINCT product_id) FROM product_options") == 10
+    # A product's stock and price are its variants'.
+    assert (
+        scalar(
+            db_file,
+            "SELECT count(*) FROM products p WHERE stock != (SELECT sum(stock) FROM product_variants v"
+            " WHERE v.product_id = p.id)"
+            " OR price != (SELECT min(price) FROM product_variants v WHERE v.product_id = p.id)",
+        )
+        == 0
+    )
+    assert (
+        scalar(
+            db_file,
+            "SELECT count(*) FROM order_items i JOIN product_variants v ON v.id = i.variant_id"
+            " WHERE v.product_id != i.product_id",
+        )
+        == 0
+    )
+    assert scalar(db_file, "SELECT count(*) FROM orders") == 20
+
+
 def test_openapi_prints_the_document(db_file: Path) -> None:
     result = run("openapi")
     document = json.loads(result.stdout)

@@ -4,13 +4,16 @@ filled at an older revision, and reads what the upgrade left."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storefront import migrations
@@ -36,11 +39,12 @@ def fresh_url(tmp_path: Path) -> Iterator[str]:
 def _sql(url: str, statement: str, **params: Any) -> list[Any]:
     async def run() -> list[Any]:
         engine = create_async_engine(url)
-        async with engine.begin() as connection:
-            result = await connection.execute(text(statement), params)
-            rows = list(result.all()) if result.returns_rows else []
-        await engine.dispose()
-        return rows
+        try:
+            async with engine.begin() as connection:
+                result = await connection.execute(text(statement), params)
+                return list(result.all()) if result.returns_rows else []
+        finally:
+            await engine.dispose()  # also when the statement fails: no connection left behind
 
     return asyncio.run(run())
 
@@ -92,3 +96,95 @@ def test_upgrade_refuses_look_alike_emails_and_changes_nothing(fresh_url: str) -
 
     rows = _sql(fresh_url, "SELECT email FROM users ORDER BY id")
     assert [row[0] for row in rows] == ["ada@example.com", f"{FULLWIDTH_ADA}@example.com"]
+
+
+def test_upgrade_gives_every_product_a_default_variant_and_order_lines_their_variant(fresh_url: str) -> None:
+    settings = Settings(database_url=fresh_url)
+    migrations.upgrade(settings, "0006")
+    _add_user(fresh_url, 1, "ada@example.com", "ada")
+    _sql(
+        fresh_url,
+        "INSERT INTO products (id, sku, name, price, stock, archived, version, created_at, updated_at) VALUES"
+        " (3, 'CUP-1', 'Cup', 12.50, 4, false, 2, '2026-11-01 00:00:00', '2026-11-02 00:00:00'),"
+        " (5, NULL, 'Old', 3.00, 0, true, 2, '2026-11-01 00:00:00', '2026-11-02 00:00:00'),"
+        " (9, 'POT-9', 'Pot', 45.00, 17, false, 2, '2026-11-01 00:00:00', '2026-11-02 00:00:00')",
+    )
+    _sql(
+        fresh_url,
+        "INSERT INTO orders (id, user_id, status, subtotal, total, currency, version, created_at, updated_at)"
+        " VALUES (1, 1, 'paid', 70.00, 70.00, 'EUR', 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+    )
+    _sql(
+        fresh_url,
+        "INSERT INTO order_items (id, order_id, product_id, name, unit_price, quantity, line_total) VALUES"
+        " (1, 1, 3, 'Cup', 12.50, 2, 25.00), (2, 1, 9, 'Pot', 45.00, 1, 45.00)",
+    )
+
+    migrations.upgrade(settings)
+
+    products = _sql(fresh_url, "SELECT id, price, stock, archived FROM products ORDER BY id")
+    assert [(row[0], Decimal(row[1]), row[2], bool(row[3])) for row in products] == [
+        (3, Decimal("12.50"), 4, False),
+        (5, Decimal("3.00"), 0, True),
+        (9, Decimal("45.00"), 17, False),
+    ]
+    variants = _sql(
+        fresh_url,
+        "SELECT id, product_id, sku, options, option_key, price, stock, archived, position, version"
+        " FROM product_variants ORDER BY product_id",
+    )
+    assert [
+        (row[1], row[2], _json(row[3]), row[4], Decimal(row[5]), row[6], bool(row[7]), row[8], row[9])
+        for row in variants
+    ] == [
+        (3, "CUP-1", {}, "[]", Decimal("12.50"), 4, False, 0, 1),
+        (5, None, {}, "[]", Decimal("3.00"), 0, False, 0, 1),
+        (9, "POT-9", {}, "[]", Decimal("45.00"), 17, False, 0, 1),
+    ]
+    variant_of = {row[1]: row[0] for row in variants}
+    lines = _sql(
+        fresh_url, "SELECT id, product_id, variant_id, sku, options, quantity, line_total FROM order_items ORDER BY id"
+    )
+    assert [(row[0], row[1], row[2], row[3], _json(row[4]), row[5], Decimal(row[6])) for row in lines] == [
+        (1, 3, variant_of[3], "CUP-1", {}, 2, Decimal("25.00")),
+        (2, 9, variant_of[9], "POT-9", {}, 1, Decimal("45.00")),
+    ]
+    assert _sql(fresh_url, "SELECT count(*) FROM orders")[0][0] == 1
+    assert _sql(fresh_url, "SELECT count(*) FROM product_options")[0][0] == 0
+    # The schema is the models': SKUs are unique across variants, combinations per product.
+    with pytest.raises(IntegrityError):
+        _sql(
+            fresh_url,
+            "INSERT INTO product_variants (product_id, sku, options, option_key, price, stock, archived, position,"
+            " version, created_at, updated_at) VALUES (9, 'CUP-1', '{}', 'x', 1, 0, false, 1, 1,"
+            " '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+        )
+    with pytest.raises(IntegrityError):
+        _sql(
+            fresh_url,
+            "INSERT INTO product_variants (product_id, sku, options, option_key, price, stock, archived, position,"
+            " version, created_at, updated_at) VALUES (9, NULL, '{}', '[]', 1, 0, false, 1, 1,"
+            " '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+        )
+    # The users table (and its case-blind username index) came through untouched.
+    with pytest.raises(IntegrityError):
+        _add_user(fresh_url, 2, "other@example.com", "ADA")
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_downgrade_gives_products_back_their_sku(fresh_url: str) -> None:
+    settings = Settings(database_url=fresh_url)
+    migrations.upgrade(settings, "0006")
+    _sql(
+        fresh_url,
+        "INSERT INTO products (id, sku, name, price, stock, archived, version, created_at, updated_at)"
+        " VALUES (3, 'CUP-1', 'Cup', 12.50, 4, false, 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+    )
+    migrations.upgrade(settings)
+
+    migrations.downgrade(settings, "0006")
+
+    assert [tuple(row) for row in _sql(fresh_url, "SELECT id, sku, stock FROM products")] == [(3, "CUP-1", 4)]

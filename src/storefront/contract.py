@@ -57,6 +57,27 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/products/{product_id}/image"): Operation(
         "products_image_read", public=True, etag=True, if_none_match=True, cache_control=IMAGE_CACHE_CONTROL
     ),
+    ("GET", "/api/v1/products/{product_id}/variants"): Operation("products_variants_list", public=True),
+    ("POST", "/api/v1/products/{product_id}/variants"): Operation("products_variants_create", etag=True, location=True),
+    ("GET", "/api/v1/products/{product_id}/variants/{variant_id}"): Operation(
+        "products_variants_read", public=True, etag=True, if_none_match=True
+    ),
+    ("PATCH", "/api/v1/products/{product_id}/variants/{variant_id}"): Operation(
+        "products_variants_update", etag=True, if_match=True
+    ),
+    ("DELETE", "/api/v1/products/{product_id}/variants/{variant_id}"): Operation(
+        "products_variants_archive", if_match=True
+    ),
+    ("POST", "/api/v1/products/{product_id}/variants/{variant_id}/stock"): Operation(
+        "products_variants_stock_adjust", etag=True
+    ),
+    ("PUT", "/api/v1/products/{product_id}/variants/{variant_id}/image"): Operation(
+        "products_variants_image_replace", etag=True
+    ),
+    ("GET", "/api/v1/products/{product_id}/variants/{variant_id}/image"): Operation(
+        "products_variants_image_read", public=True, etag=True, if_none_match=True, cache_control=IMAGE_CACHE_CONTROL
+    ),
+    ("PUT", "/api/v1/products/{product_id}/options"): Operation("products_options_replace", etag=True, if_match=True),
     ("POST", "/api/v1/orders"): Operation("orders_create", etag=True, location=True, idempotent=True),
     ("GET", "/api/v1/orders"): Operation("orders_list"),
     ("GET", "/api/v1/orders/export"): Operation("orders_export"),
@@ -141,7 +162,10 @@ CONTRACT = Contract(
 TAGS = [
     {"name": "auth", "description": "Accounts, logging in (tokens and sessions), passwords and API keys."},
     {"name": "users", "description": "One's own account; every account for admins."},
-    {"name": "catalog", "description": "Products, their stock and images: public to read, staff to change."},
+    {
+        "name": "catalog",
+        "description": "Products, their options and variants, stock and images: public to read, staff to change.",
+    },
     {"name": "orders", "description": "Orders that take stock all or nothing, and their lifecycle."},
     {"name": "notifications", "description": "Durable email: queued in the change's transaction, sent by the worker."},
     {"name": "events", "description": "Live events: Server-Sent Events here, WebSockets as the API description says."},

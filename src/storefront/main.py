@@ -12,6 +12,7 @@ from storefront.auth.limits import GeneralLimitMiddleware, create_rate_limiter
 from storefront.auth.router import router as auth_router
 from storefront.catalog.fastpath import CachedProductReads
 from storefront.catalog.router import router as catalog_router
+from storefront.catalog.variant_router import router as variant_router
 from storefront.config import Settings, get_settings
 from storefront.context import AppContext
 from storefront.contract import CONTRACT, TAGS, operation_id
@@ -36,7 +37,15 @@ from storefront.orders.router import router as orders_router
 from storefront.tracing import telemetry_config, tracer_provider
 from storefront.users.router import router as users_router
 
-DOMAIN_ROUTERS = (auth_router, users_router, catalog_router, orders_router, notifications_router, events_router)
+DOMAIN_ROUTERS = (
+    auth_router,
+    users_router,
+    catalog_router,
+    variant_router,
+    orders_router,
+    notifications_router,
+    events_router,
+)
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-API-Key",
                       "X-Request-ID", "Last-Event-ID"]  # fmt: skip
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Total-Count", "Link", "ETag", "Location", "Retry-After", "RateLimit",

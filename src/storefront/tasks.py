@@ -16,12 +16,27 @@ from storefront.config import Settings
 from storefront.context import AppContext
 from storefront.errors import AppError
 from storefront.kit.storage import Storage, storage_from_settings
-from storefront.models import Order, OrderItem, OrderStatus, Product, Role, User
+from storefront.models import (
+    Order,
+    OrderItem,
+    OrderStatus,
+    Product,
+    ProductOption,
+    ProductVariant,
+    Role,
+    User,
+    option_key,
+)
 from storefront.users.schemas import UserCreate
 
 ADJECTIVES = ["Classic", "Organic", "Handmade", "Compact", "Vintage", "Eco", "Deluxe", "Everyday", "Travel", "Studio"]
 NOUNS = ["Mug", "Notebook", "Backpack", "Lamp", "Teapot", "Scarf", "Candle", "Headphones", "Bottle", "Chair"]
 CATEGORIES = ["kitchen", "stationery", "bags", "home", "apparel", "audio", "outdoor"]
+# The last quarter of the products a seed makes are shirts sold in every size and colour; the
+# first three quarters have one variant each (so product 1 of a fresh seed is bought by its id).
+SHIRTS = ["T-shirt", "Polo shirt", "Hoodie", "Sweatshirt"]
+SIZES = ["S", "M", "L", "XL"]
+COLOURS = ["Black", "White", "Navy"]
 
 
 async def create_admin(settings: Settings, *, email: str, username: str, password: str) -> int:
@@ -44,7 +59,8 @@ async def create_admin(settings: Settings, *, email: str, username: str, passwor
 async def seed_products(
     settings: Settings, count: int, advance: Callable[[int], object], batch: int = 500, *, images: bool = False
 ) -> None:
-    """Products with random names, prices and stock; with `images`, each gets a small PNG in storage."""
+    """Products with random names, prices and stock, the last quarter of them shirts with a
+    variant for each size and colour; with `images`, each gets a small PNG in storage."""
     rng = random.Random(42)  # noqa: S311 - sample data, not secrets
     context = AppContext.create(settings)  # publishes what it causes; listens to nothing
     database = context.database
@@ -54,7 +70,8 @@ async def seed_products(
         while done < count:
             size = min(batch, count - done)
             async with database.transaction() as session:
-                products = [_random_product(rng) for _ in range(size)]
+                shirts_from = count - count // 4
+                products = [_random_product(rng, shirt=done + n >= shirts_from) for n in range(size)]
                 session.add_all(products)
                 await session.flush()
                 if storage is not None:
@@ -88,15 +105,55 @@ def solid_png(width: int, height: int, rgb: bytes) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def _random_product(rng: random.Random) -> Product:
+def _random_product(rng: random.Random, *, shirt: bool) -> Product:
+    if shirt:
+        return _random_shirt(rng)
     name = f"{rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
+    price, stock = Decimal(rng.randrange(199, 49999)) / 100, rng.randrange(0, 200)
+    default = ProductVariant(options={}, option_key=option_key({}), price=price, stock=stock, archived=False)
     return Product(
         name=name,
         description=f"A {name.lower()} that people come back for.",
-        price=Decimal(rng.randrange(199, 49999)) / 100,
+        price=price,
         category=rng.choice(CATEGORIES),
-        stock=rng.randrange(0, 200),
+        stock=stock,
         archived=False,
+        options=[],
+        variants=[default],
+    )
+
+
+def _random_shirt(rng: random.Random) -> Product:
+    """Size x Colour: a variant per combination, the larger sizes a little dearer."""
+    name = f"{rng.choice(ADJECTIVES)} {rng.choice(SHIRTS)}"
+    base = Decimal(rng.randrange(1299, 5999)) / 100
+    variants: list[ProductVariant] = []
+    for size_rank, size in enumerate(SIZES):
+        for colour in COLOURS:
+            chosen = {"Size": size, "Colour": colour}
+            price = base + (Decimal(2) if size_rank >= 2 else Decimal(0))
+            variants.append(
+                ProductVariant(
+                    options=chosen,
+                    option_key=option_key(chosen),
+                    price=price,
+                    stock=rng.randrange(0, 40),
+                    archived=False,
+                    position=len(variants),
+                )
+            )
+    return Product(
+        name=name,
+        description=f"A {name.lower()} in {len(SIZES)} sizes and {len(COLOURS)} colours.",
+        price=min(variant.price for variant in variants),
+        category="apparel",
+        stock=sum(variant.stock for variant in variants),
+        archived=False,
+        options=[
+            ProductOption(position=0, name="Size", values=SIZES),
+            ProductOption(position=1, name="Colour", values=COLOURS),
+        ],
+        variants=variants,
     )
 
 
@@ -141,7 +198,7 @@ async def seed_users(settings: Settings, count: int, advance: Callable[[int], ob
 
 
 async def seed_orders(settings: Settings, count: int, advance: Callable[[int], object], batch: int = 1000) -> None:
-    """Orders by random customers for random products, in every status.
+    """Orders by random customers for random variants, in every status.
 
     Seeded orders are history: they do not take stock from the catalog.
     """
@@ -151,7 +208,15 @@ async def seed_orders(settings: Settings, count: int, advance: Callable[[int], o
     try:
         async with database.read_session() as session:
             user_ids = list(await session.scalars(select(User.id).where(User.role == Role.customer)))
-            products = list((await session.execute(select(Product.id, Product.name, Product.price))).all())
+            variants = select(
+                ProductVariant.id,
+                ProductVariant.product_id,
+                Product.name,
+                ProductVariant.price,
+                ProductVariant.sku,
+                ProductVariant.options,
+            ).join(ProductVariant.product)
+            products = list((await session.execute(variants.where(ProductVariant.archived.is_(False)))).all())
         if count and (not user_ids or not products):
             raise ValueError("seed some users and products first (--users N --products N)")
         done = 0
@@ -179,8 +244,11 @@ async def seed_orders(settings: Settings, count: int, advance: Callable[[int], o
                     [
                         {
                             "order_id": order_id,
-                            "product_id": p.id,
+                            "product_id": p.product_id,
+                            "variant_id": p.id,
                             "name": p.name,
+                            "sku": p.sku,
+                            "options": p.options,
                             "unit_price": p.price,
                             "quantity": q,
                             "line_total": p.price * q,

@@ -148,3 +148,44 @@ async def test_admin_login_shares_the_failed_login_limit(
         assert (await client.post("/admin/login", data=right, follow_redirects=False)).status_code == 400
         api = await client.post("/api/v1/auth/login", json=right)
         assert api.status_code == 429
+
+
+async def test_admin_shows_variants_and_the_order_lines_that_sold_them(client: AsyncClient, factory: Factory) -> None:
+    admin, buyer = await factory.admin(), await factory.customer()
+    product = await factory.product_with_variants(
+        {"Size": ["S", "M"]}, [{"options": {"Size": "S"}, "sku": "TEE-S"}, {"options": {"Size": "M"}, "sku": "TEE-M"}]
+    )
+    medium = (await factory.reload(Product, product.id)).variants[1]
+    placed = await client.post(
+        "/api/v1/orders", json={"items": [{"variant_id": medium.id, "quantity": 1}]}, headers=buyer.headers
+    )
+    assert placed.status_code == 201
+    await admin_login(client, admin)
+
+    variants = await client.get("/admin/product-variant/list", params={"search": "TEE-M"})
+    lines = await client.get("/admin/order-item/list")
+    details = await client.get(f"/admin/product-variant/details/{medium.id}")
+    edit = await client.get(f"/admin/product/edit/{product.id}")
+
+    assert variants.status_code == 200
+    assert "TEE-M" in variants.text
+    assert "TEE-S" not in variants.text
+    assert lines.status_code == 200
+    assert "TEE-M" in lines.text
+    assert details.status_code == 200
+    assert edit.status_code == 200
+
+
+async def test_admin_refuses_a_price_for_a_product_of_several_variants(client: AsyncClient, factory: Factory) -> None:
+    admin = await factory.admin()
+    product = await factory.product_with_variants(
+        {"Size": ["S", "M"]}, [{"options": {"Size": "S"}}, {"options": {"Size": "M"}}], name="Tee"
+    )
+    await admin_login(client, admin)
+
+    form = {"name": "Tee", "description": "", "price": "99.00", "category": "", "stock": "20"}
+    response = await client.post(f"/admin/product/edit/{product.id}", data=form, follow_redirects=False)
+
+    assert response.status_code == 400
+    assert "several variants" in response.text
+    assert (await factory.reload(Product, product.id)).price == product.price

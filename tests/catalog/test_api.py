@@ -27,6 +27,8 @@ PRODUCT_KEYS = {
     "in_stock",
     "image_url",
     "archived",
+    "options",
+    "variants",
     "created_at",
     "updated_at",
 }
@@ -418,6 +420,20 @@ async def test_create_product(client: AsyncClient, factory: Factory, role: str) 
         "in_stock": True,
         "image_url": None,
         "archived": False,
+        "options": [],
+        # One default variant carries the price, stock and SKU.
+        "variants": [
+            {
+                "id": created["variants"][0]["id"],
+                "sku": "CUP-ESP-090",
+                "options": {},
+                "price": "12.50",
+                "stock": 25,
+                "in_stock": True,
+                "archived": False,
+                "image_url": None,
+            }
+        ],
         "created_at": "",
         "updated_at": "",
     }

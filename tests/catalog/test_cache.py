@@ -205,3 +205,24 @@ async def test_orders_tell_every_process_to_forget_the_stock(
     assert heard == [ProductsChanged(product_ids=(product.id,))]
     assert [event.type for event in events] == ["order.created"]
     assert all(may_see(staff.user, event) for event in events)
+
+
+async def test_variant_changes_evict_and_move_the_etag(cached: AppClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    product = await factory.product_with_variants(
+        {"Size": ["S", "M"]}, [{"options": {"Size": "S"}, "stock": 4}, {"options": {"Size": "M"}, "stock": 6}]
+    )
+    small = (await factory.reload(Product, product.id)).variants[0]
+    url = f"/api/v1/products/{product.id}"
+    first = await cached.get(url)
+
+    await cached.post(f"{url}/variants/{small.id}/stock", json={"delta": -1}, headers=staff.headers)
+    after_stock = await cached.get(url)
+    await cached.patch(f"{url}/variants/{small.id}", json={"price": "7.00"}, headers=staff.headers)
+    after_price = await cached.get(url)
+
+    assert (first.json()["stock"], after_stock.json()["stock"]) == (10, 9)
+    assert after_stock.json()["variants"][0]["stock"] == 3
+    assert after_price.json()["price"] == "7.00"
+    assert len({first.headers["ETag"], after_stock.headers["ETag"], after_price.headers["ETag"]}) == 3
+    assert (await cached.get(url, headers={"If-None-Match": first.headers["ETag"]})).status_code == 200

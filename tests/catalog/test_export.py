@@ -66,3 +66,29 @@ async def test_csv_cells_that_would_be_formulas_are_neutralised(client: AsyncCli
     # JSON Lines is data, not a sheet: the names come back as they are.
     jsonl = await client.get(EXPORT, params={"format": "jsonl"}, headers=staff.headers)
     assert [json.loads(line)["name"] for line in jsonl.text.splitlines()] == names
+
+
+async def test_exports_carry_every_variant(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    mug = await factory.product(name="Mug", sku="MUG-1", price=Decimal("4.00"), stock=3)
+    tee = await factory.product_with_variants(
+        {"Size": ["S", "M"], "Colour": ["Blue"]},
+        [
+            {"options": {"Size": "S", "Colour": "Blue"}, "sku": "TEE-S", "price": Decimal("20.00"), "stock": 2},
+            {"options": {"Size": "M", "Colour": "Blue"}, "sku": "TEE-M", "stock": 0, "archived": True},
+        ],
+        name="Tee",
+    )
+
+    response = await client.get(EXPORT, params={"format": "csv"}, headers=staff.headers)
+    jsonl = await client.get(EXPORT, params={"format": "jsonl"}, headers=staff.headers)
+
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert [(int(r["id"]), r["sku"], r["price"], r["stock"], r["options"], r["variant_archived"]) for r in rows] == [
+        (mug.id, "MUG-1", "4.00", "3", "", "false"),
+        (tee.id, "TEE-S", "20.00", "2", "Size=S; Colour=Blue", "false"),
+        (tee.id, "TEE-M", "10.00", "0", "Size=M; Colour=Blue", "true"),
+    ]
+    assert len({r["variant_id"] for r in rows}) == 3
+    lines = [json.loads(line) for line in jsonl.text.splitlines()]
+    assert [[v["sku"] for v in line["variants"]] for line in lines] == [["MUG-1"], ["TEE-S", "TEE-M"]]

@@ -11,7 +11,7 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from storefront.database import Database
-from storefront.models import Event
+from storefront.models import Event, Product
 from tests.conftest import LiveServer
 from tests.factories import Factory
 
@@ -46,12 +46,13 @@ async def test_stock_adjustment_below_threshold_emits_stock_low(
     client: AsyncClient, factory: Factory, database: Database
 ) -> None:
     staff = await factory.staff()
-    product = await factory.product(stock=7)
+    product = await factory.product(stock=7, sku="LAMP-1")
     for delta in (-1, -1, -1, 10):
         await client.post(f"{PRODUCTS}/{product.id}/stock", json={"delta": delta}, headers=staff.headers)
 
     low = [(e.data, e.audience) for e in await events(database) if e.type == "stock.low"]
-    assert low == [({"product_id": product.id, "stock": 5}, "staff")]
+    variant_id = (await factory.reload(Product, product.id)).variants[0].id
+    assert low == [({"product_id": product.id, "variant_id": variant_id, "sku": "LAMP-1", "stock": 5}, "staff")]
 
 
 async def test_customers_hear_product_events_but_not_stock_low(live_server: LiveServer, factory: Factory) -> None:

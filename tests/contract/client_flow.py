@@ -71,14 +71,17 @@ def main(base_url: str) -> None:
     check(all(isinstance(product, ProductRead) for product in products), "list products: typed as ProductRead")
     check(int(listed.headers["x-total-count"]) >= len(products), "list products: X-Total-Count")
     product = products[0]
+    variant = next(variant for variant in product.variants if variant.in_stock)  # what a customer buys
 
     key = f"flow-{suffix}"
-    body = OrderCreate(items=[OrderLineCreate(product_id=product.id, quantity=1)])
+    body = OrderCreate(items=[OrderLineCreate(variant_id=variant.id, quantity=1)])
     placed = orders_create.sync_detailed(client=customer, body=body, idempotency_key=key)
     order = placed.parsed
     check(placed.status_code == HTTPStatus.CREATED and isinstance(order, OrderRead), "order: 201 and an order")
     assert isinstance(order, OrderRead)
-    check(order.items[0].product_id == product.id and order.total == product.price, "order: its line and total")
+    line = order.items[0]
+    check(line.product_id == product.id and line.variant_id == variant.id, "order: its line names the variant")
+    check(order.total == variant.price, "order: its total")
 
     again = orders_create.sync_detailed(client=customer, body=body, idempotency_key=key)
     replayed: Any = again.parsed

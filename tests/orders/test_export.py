@@ -8,6 +8,7 @@ import json
 
 from httpx import AsyncClient
 
+from storefront.models import Product
 from tests.factories import Factory
 
 EXPORT = "/api/v1/orders/export"
@@ -44,6 +45,7 @@ async def test_csv_export_streams_every_order(client: AsyncClient, factory: Fact
         "currency",
         "created_at",
         "updated_at",
+        "items",
     }
     assert [row["total"] for row in rows] == [f"{10 * (n + 1)}.00" for n in range(7)]
     assert {int(row["user_id"]) for row in rows} == {b.id for b in buyers}
@@ -81,3 +83,32 @@ async def test_export_format_is_checked(client: AsyncClient, factory: Factory) -
     response = await client.get(EXPORT, params={"format": "xlsx"}, headers=staff.headers)
     assert response.status_code == 422
     assert response.json()["code"] == "validation_error"
+
+
+async def test_exports_show_the_variants_sold(client: AsyncClient, factory: Factory) -> None:
+    buyer, staff = await factory.customer(), await factory.staff()
+    product = await factory.product_with_variants(
+        {"Size": ["S", "M"]},
+        [{"options": {"Size": "S"}, "sku": "TEE-S"}, {"options": {"Size": "M"}, "sku": "TEE-M"}],
+        name="Tee",
+    )
+    mug = await factory.product(name="Mug")
+    medium = (await factory.reload(Product, product.id)).variants[1]
+    placed = await client.post(
+        "/api/v1/orders",
+        json={"items": [{"variant_id": medium.id, "quantity": 2}, {"product_id": mug.id, "quantity": 1}]},
+        headers=buyer.headers,
+    )
+    assert placed.status_code == 201, placed.text
+    mug_variant = placed.json()["items"][1]["variant_id"]
+
+    csv_export = await client.get(EXPORT, params={"format": "csv"}, headers=staff.headers)
+    jsonl = await client.get(EXPORT, params={"format": "jsonl"}, headers=staff.headers)
+
+    [row] = list(csv.DictReader(io.StringIO(csv_export.text)))
+    assert row["items"] == f"2 x Tee (Size: M) [TEE-M] #{medium.id}; 1 x Mug #{mug_variant}"
+    items = json.loads(jsonl.text)["items"]
+    assert [(i["variant_id"], i["sku"], i["options"]) for i in items] == [
+        (medium.id, "TEE-M", {"Size": "M"}),
+        (mug_variant, None, {}),
+    ]

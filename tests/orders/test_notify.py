@@ -8,7 +8,7 @@ from sqlalchemy import select
 from storefront.config import Settings
 from storefront.context import JobSignal
 from storefront.database import Database
-from storefront.models import Email, Event
+from storefront.models import Email, Event, Product
 from storefront.worker import Worker
 from tests.factories import Factory
 
@@ -84,12 +84,39 @@ async def test_stock_falling_to_the_threshold_emits_stock_low_once(
     client: AsyncClient, factory: Factory, database: Database, settings: Settings
 ) -> None:
     buyer = await factory.customer()
-    product = await factory.product(stock=settings.stock_low_threshold + 2)
+    product = await factory.product(stock=settings.stock_low_threshold + 2, sku="MUG-1")
     for _ in range(3):
         await client.post(ORDERS, json={"items": [{"product_id": product.id, "quantity": 1}]}, headers=buyer.headers)
 
     _, events = await outbox(database)
     low = [e for e in events if e.type == "stock.low"]
+    variant_id = (await factory.reload(Product, product.id)).variants[0].id
     assert [(e.data, e.audience) for e in low] == [
-        ({"product_id": product.id, "stock": settings.stock_low_threshold}, "staff")
+        (
+            {"product_id": product.id, "variant_id": variant_id, "sku": "MUG-1", "stock": settings.stock_low_threshold},
+            "staff",
+        )
     ]
+
+
+async def test_the_confirmation_names_the_variants(client: AsyncClient, factory: Factory, database: Database) -> None:
+    buyer = await factory.customer()
+    product = await factory.product_with_variants(
+        {"Size": ["S", "M"], "Colour": ["Blue"]},
+        [
+            {"options": {"Size": "S", "Colour": "Blue"}, "sku": "TEE-S-B"},
+            {"options": {"Size": "M", "Colour": "Blue"}, "sku": "TEE-M-B"},
+        ],
+        name="Tee",
+    )
+    medium = (await factory.reload(Product, product.id)).variants[1]
+
+    placed = await client.post(
+        ORDERS, json={"items": [{"variant_id": medium.id, "quantity": 1}]}, headers=buyer.headers
+    )
+
+    assert placed.status_code == 201, placed.text
+    [email], _ = await outbox(database)
+    assert "1 \u00d7 Tee (Size: M, Colour: Blue) [TEE-M-B] at 10.00" in email.body_text
+    assert email.body_html is not None
+    assert "Tee (Size: M, Colour: Blue) <small>TEE-M-B</small>" in email.body_html

@@ -43,9 +43,15 @@ async def test_place_order_takes_stock_and_copies_prices(client: AsyncClient, fa
     assert order["user_id"] == buyer.id
     assert order["status"] == "pending"
     assert order["currency"] == "EUR"
+    cup_variant = (await factory.reload(Product, cup.id)).variants[0].id
+    pot_variant = (await factory.reload(Product, pot.id)).variants[0].id
+    # A product of one variant: the line names it, with its (empty) options and SKU.
+    line: dict[str, object] = {"sku": None, "options": {}, "quantity": 3}
     assert order["items"] == [
-        {"product_id": cup.id, "name": "Cup", "unit_price": "12.10", "quantity": 3, "line_total": "36.30"},
-        {"product_id": pot.id, "name": "Pot", "unit_price": "0.10", "quantity": 3, "line_total": "0.30"},
+        {"product_id": cup.id, "variant_id": cup_variant, "name": "Cup", "unit_price": "12.10", "line_total": "36.30"}
+        | line,
+        {"product_id": pot.id, "variant_id": pot_variant, "name": "Pot", "unit_price": "0.10", "line_total": "0.30"}
+        | line,
     ]
     assert order["subtotal"] == "36.60"
     assert order["total"] == "36.60"

@@ -19,7 +19,8 @@ from storefront.catalog import service as catalog_service
 from storefront.catalog.schemas import ProductUpdate
 from storefront.context import AppContext
 from storefront.db import utcnow
-from storefront.models import Email, EmailStatus, Order, Product, User
+from storefront.errors import AppError
+from storefront.models import Email, EmailStatus, Order, OrderItem, Product, ProductVariant, User
 from storefront.users import service as user_service
 from storefront.users.schemas import UserAdminUpdate
 
@@ -64,10 +65,11 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
         icon = "fa-solid fa-box"
         can_create = False
         can_delete = False
-        column_list = [Product.id, Product.sku, Product.name, Product.price, Product.stock, Product.archived]
-        column_searchable_list = [Product.name, Product.sku]
+        column_list = [Product.id, Product.name, Product.price, Product.stock, Product.archived]
+        column_searchable_list = [Product.name]
         column_sortable_list = [Product.id, Product.name, Product.price, Product.stock]
-        form_columns = [Product.name, Product.description, Product.price, Product.category, Product.sku, Product.stock]
+        # Price and stock are the sole variant's (a product of several refuses them: edit its variants).
+        form_columns = [Product.name, Product.description, Product.price, Product.category, Product.stock]
 
         async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
             changes = _validated(ProductUpdate, data)
@@ -75,7 +77,35 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
                 product = await session.scalar(select(Product).where(Product.id == int(pk)).with_for_update())
                 if product is None:
                     raise AdminEditRefused("no such product")
-                return await catalog_service.update(session, product, changes)
+                try:
+                    return await catalog_service.update(session, product, changes)
+                except AppError as exc:
+                    raise AdminEditRefused(exc.detail) from None
+
+    class VariantAdmin(ModelView, model=ProductVariant):
+        name = "Variant"
+        name_plural = "Variants"
+        icon = "fa-solid fa-shirt"
+        can_create = False
+        can_edit = False
+        can_delete = False
+        column_list = [
+            ProductVariant.id,
+            ProductVariant.product_id,
+            ProductVariant.sku,
+            ProductVariant.options,
+            ProductVariant.price,
+            ProductVariant.stock,
+            ProductVariant.archived,
+        ]
+        column_searchable_list = [ProductVariant.sku]
+        column_sortable_list = [
+            ProductVariant.id,
+            ProductVariant.product_id,
+            ProductVariant.price,
+            ProductVariant.stock,
+        ]
+        column_details_exclude_list = [ProductVariant.product]
 
     class OrderAdmin(ModelView, model=Order):
         name_plural = "Orders"
@@ -87,6 +117,31 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
         column_searchable_list = [Order.status]
         column_sortable_list = [Order.id, Order.total, Order.created_at]
         column_default_sort = (Order.id, True)
+
+    class OrderLineAdmin(ModelView, model=OrderItem):
+        # What was sold, as it was sold: the variant's SKU and option values are copies.
+        name = "Order line"
+        name_plural = "Order lines"
+        icon = "fa-solid fa-list"
+        can_create = False
+        can_edit = False
+        can_delete = False
+        column_list = [
+            OrderItem.id,
+            OrderItem.order_id,
+            OrderItem.product_id,
+            OrderItem.variant_id,
+            OrderItem.sku,
+            OrderItem.name,
+            OrderItem.options,
+            OrderItem.quantity,
+            OrderItem.unit_price,
+            OrderItem.line_total,
+        ]
+        column_searchable_list = [OrderItem.sku, OrderItem.name]
+        column_sortable_list = [OrderItem.id, OrderItem.order_id, OrderItem.variant_id]
+        column_default_sort = (OrderItem.id, True)
+        column_details_exclude_list = [OrderItem.order]
 
     class EmailAdmin(ModelView, model=Email):
         name = "Job"
@@ -121,6 +176,6 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
         middlewares=[Middleware(RelativeRedirects)],
     )
     app.add_route("/admin", to_admin_index, include_in_schema=False)
-    for view in (UserAdmin, ProductAdmin, OrderAdmin, EmailAdmin):
+    for view in (UserAdmin, ProductAdmin, VariantAdmin, OrderAdmin, OrderLineAdmin, EmailAdmin):
         admin.add_view(view)
     return admin

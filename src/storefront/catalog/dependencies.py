@@ -1,4 +1,4 @@
-"""Load-and-check dependencies for product ids in paths."""
+"""Load-and-check dependencies for product and variant ids in paths."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import Depends, Path
 
 from storefront.auth.dependencies import OptionalUser
-from storefront.catalog import repository
+from storefront.catalog import repository, variants
 from storefront.catalog.errors import ProductNotFound
 from storefront.context import SessionDep, WriteSession
 from storefront.kit.schemas import MAX_ID
-from storefront.models import Product
+from storefront.models import Product, ProductVariant
 
 ProductId = Annotated[int, Path(ge=1, le=MAX_ID, description="The product's id.")]
+VariantId = Annotated[int, Path(ge=1, le=MAX_ID, description="The variant's id (of this product).")]
 
 
 async def _visible_product(product_id: ProductId, session: SessionDep, user: OptionalUser) -> Product:
@@ -34,3 +35,17 @@ async def _writable_product(product_id: ProductId, session: WriteSession, user: 
 
 VisibleProduct = Annotated[Product, Depends(_visible_product)]
 WritableProduct = Annotated[Product, Depends(_writable_product)]
+
+
+async def _visible_variant(variant_id: VariantId, product: VisibleProduct, user: OptionalUser) -> ProductVariant:
+    """The product's variant if the caller may see it; archived ones only for staff. Else 404."""
+    return variants.find(product, variant_id, user)
+
+
+async def _writable_variant(variant_id: VariantId, product: WritableProduct, user: OptionalUser) -> ProductVariant:
+    """As `VisibleVariant`, its product's row locked (every change of a variant takes it)."""
+    return variants.find(product, variant_id, user)
+
+
+VisibleVariant = Annotated[ProductVariant, Depends(_visible_variant)]
+WritableVariant = Annotated[ProductVariant, Depends(_writable_variant)]

@@ -10,12 +10,12 @@ import filetype
 from fastapi import Request, UploadFile
 from fastapi.responses import Response, StreamingResponse
 
-from storefront.catalog import notify
+from storefront.catalog import notify, service
 from storefront.contract import IMAGE_CACHE_CONTROL
 from storefront.errors import NotFound, UnsupportedMediaType
 from storefront.kit.etag import not_modified
 from storefront.kit.storage import CHUNK, ObjectMissing, Storage
-from storefront.models import Product
+from storefront.models import Product, ProductVariant
 from storefront.uow import UnitOfWork
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
@@ -27,7 +27,7 @@ class ImageNotFound(NotFound):
     code = "image_not_found"
 
     def default_detail(self) -> str:
-        return "This product has no image."
+        return "There is no image here."
 
 
 class UnsupportedImage(UnsupportedMediaType):
@@ -39,19 +39,40 @@ class UnsupportedImage(UnsupportedMediaType):
 
 async def replace(session: UnitOfWork, storage: Storage, product: Product, upload: UploadFile) -> Product:
     """Store a new image for `product`; the old one is deleted once the change commits."""
+    key = await _store(storage, f"products/{product.id}", upload)
+    _forget(session, storage, product.image_key)
+    product.image_key = key
+    await session.flush()
+    await notify.product_changed(session, "product.updated", product)
+    return product
+
+
+async def replace_for_variant(
+    session: UnitOfWork, storage: Storage, product: Product, variant: ProductVariant, upload: UploadFile
+) -> ProductVariant:
+    """Store a new image for one variant (the product's own stays); the old one goes once committed."""
+    key = await _store(storage, f"products/{product.id}/variants/{variant.id}", upload)
+    _forget(session, storage, variant.image_key)
+    variant.image_key = key
+    service.retotal(product)  # the product's version (its ETag) moves with its variants
+    await session.flush()
+    await notify.product_changed(session, "product.updated", product)
+    return variant
+
+
+async def _store(storage: Storage, folder: str, upload: UploadFile) -> str:
     head = await upload.read(SNIFF_BYTES)
     kind = filetype.guess(head)
     if kind is None or kind.mime not in EXTENSIONS:
         raise UnsupportedImage()
-    key = f"products/{product.id}/{uuid.uuid4().hex}.{EXTENSIONS[kind.mime]}"
+    key = f"{folder}/{uuid.uuid4().hex}.{EXTENSIONS[kind.mime]}"
     await storage.put(key, _chunks(head, upload))
-    previous = product.image_key
-    product.image_key = key
-    await session.flush()
-    await notify.product_changed(session, "product.updated", product)
+    return key
+
+
+def _forget(session: UnitOfWork, storage: Storage, previous: str | None) -> None:
     if previous:
         session.after_commit(lambda: storage.delete(previous))
-    return product
 
 
 async def _chunks(head: bytes, upload: UploadFile) -> AsyncIterator[bytes]:
@@ -64,17 +85,17 @@ def image_etag(key: str) -> str:
     return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-async def response(storage: Storage, product: Product, request: Request) -> Response:
-    """The image streamed from storage, or 304 when the client's copy is current."""
-    if not product.image_key:
+async def response(storage: Storage, image_key: str | None, request: Request) -> Response:
+    """The image (of a product or a variant) streamed from storage, or 304 when the client's copy is current."""
+    if not image_key:
         raise ImageNotFound()
-    headers = {"ETag": image_etag(product.image_key), "Cache-Control": IMAGE_CACHE_CONTROL}
+    headers = {"ETag": image_etag(image_key), "Cache-Control": IMAGE_CACHE_CONTROL}
     if not_modified(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
     try:
-        stored = await storage.open(product.image_key)
+        stored = await storage.open(image_key)
     except ObjectMissing:
         raise ImageNotFound() from None
-    media_type = MEDIA_TYPES[product.image_key.rsplit(".", 1)[-1]]
+    media_type = MEDIA_TYPES[image_key.rsplit(".", 1)[-1]]
     headers["Content-Length"] = str(stored.size)
     return StreamingResponse(stored.chunks, media_type=media_type, headers=headers)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from sqlalchemy import select
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from storefront.catalog.schemas import ProductRead
 from storefront.models import Audience, Product
@@ -13,15 +12,31 @@ from storefront.uow import UnitOfWork
 
 async def product_changed(uow: UnitOfWork, type_: str, product: Product) -> None:
     """`product.created`, `product.updated` or `product.archived`: public, with the
-    product as read; its cached read is evicted everywhere once committed."""
+    product as read (its variants included); its cached read is evicted everywhere once committed."""
     data = ProductRead.model_validate(product).model_dump(mode="json")
     await uow.record_event(type_, data, audience=Audience.public)
     uow.evict(product.id)
 
 
-async def stock_lowered(uow: UnitOfWork, taken: Mapping[int, int], threshold: int) -> None:
-    """`stock.low` (staff only) for each product whose stock just fell to `threshold` or below."""
-    rows = (await uow.execute(select(Product.id, Product.stock).where(Product.id.in_(taken)))).all()
-    for product_id, stock in sorted(rows):
-        if stock <= threshold < stock + taken[product_id]:
-            await uow.record_event("stock.low", {"product_id": product_id, "stock": stock}, audience=Audience.staff)
+@dataclass(frozen=True, slots=True)
+class Lowered:
+    """Stock just taken from a variant: how much, and what is left."""
+
+    product_id: int
+    variant_id: int
+    sku: str | None
+    stock: int
+    taken: int
+
+
+async def stock_lowered(uow: UnitOfWork, lowered: Iterable[Lowered], threshold: int) -> None:
+    """`stock.low` (staff only) for each variant whose stock just fell to `threshold` or below."""
+    for change in sorted(lowered, key=lambda change: change.variant_id):
+        if change.stock <= threshold < change.stock + change.taken:
+            data = {
+                "product_id": change.product_id,
+                "variant_id": change.variant_id,
+                "sku": change.sku,
+                "stock": change.stock,
+            }
+            await uow.record_event("stock.low", data, audience=Audience.staff)

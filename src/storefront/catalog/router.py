@@ -8,6 +8,7 @@ from fastapi.responses import StreamingResponse
 from storefront.auth.dependencies import AdminUser, OptionalUser, StaffUser
 from storefront.catalog import export, images, service
 from storefront.catalog.dependencies import ProductId, VisibleProduct, WritableProduct
+from storefront.catalog.filters import OPTION_FILTERS, option_filters
 from storefront.catalog.schemas import ProductCreate, ProductRead, ProductReplace, ProductUpdate, StockAdjustment
 from storefront.context import DatabaseDep, ReadSession, SettingsDep, StorageDep, WriteSession, app_context
 from storefront.contract import api_router
@@ -32,19 +33,27 @@ def _etag(product: Product) -> str:
 
 
 async def _filters(
+    request: Request,
     category: Annotated[str | None, Query(max_length=50)] = None,
     in_stock: bool | None = None,
     min_price: PriceFilter = None,
     max_price: PriceFilter = None,
     q: Annotated[str | None, Query(max_length=100, description="Text in the name or description.")] = None,
 ) -> service.ProductFilters:
-    return service.ProductFilters(category=category, in_stock=in_stock, min_price=min_price, max_price=max_price, q=q)
+    return service.ProductFilters(
+        category=category,
+        in_stock=in_stock,
+        min_price=min_price,
+        max_price=max_price,
+        q=q,
+        options=option_filters(request.query_params),
+    )
 
 
 ProductFiltersDep = Annotated[service.ProductFilters, Depends(_filters)]
 
 
-@router.get("", response_model=list[ProductRead], responses=problems(401, 422))
+@router.get("", response_model=list[ProductRead], responses=problems(401, 422), description=OPTION_FILTERS)
 async def list_products(
     session: ReadSession,
     user: OptionalUser,
@@ -130,12 +139,12 @@ async def archive_product(_: AdminUser, product: WritableProduct, session: Write
 async def adjust_stock(
     body: StockAdjustment,
     _: StaffUser,
-    product: VisibleProduct,
+    product: WritableProduct,
     session: WriteSession,
     settings: SettingsDep,
     response: Response,
 ) -> Product:
-    """Add to or take from the stock atomically; never below zero."""
+    """Add to or take from the stock of a product of one variant; never below zero."""
     product = await service.adjust_stock(session, product, body.delta, stock_low_threshold=settings.stock_low_threshold)
     response.headers["ETag"] = _etag(product)
     return product
@@ -170,4 +179,4 @@ async def upload_image(
 )
 async def read_image(product: VisibleProduct, storage: StorageDep, request: Request) -> Response:
     """The product's image, streamed, with `ETag` and cache headers."""
-    return await images.response(storage, product, request)
+    return await images.response(storage, product.image_key, request)

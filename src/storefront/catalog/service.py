@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
 
 from storefront.cache import CachedProduct, ProductCache
 from storefront.catalog import notify, repository
-from storefront.catalog.errors import InsufficientStock, ProductNotFound, SkuTaken, StockLimitExceeded
+from storefront.catalog.errors import (
+    InsufficientStock,
+    ProductNotFound,
+    SkuTaken,
+    StockLimitExceeded,
+    VariantRequired,
+)
 from storefront.catalog.schemas import MAX_STOCK, ProductCreate, ProductRead, ProductReplace, ProductUpdate
+from storefront.db import utcnow
 from storefront.kit.etag import make_etag
 from storefront.kit.pagination import Page, PageOf, Sort, Sortable, fetch, order_by
-from storefront.models import Product, User
+from storefront.models import Product, ProductVariant, User, option_key
 from storefront.uow import UnitOfWork
+
+# Product fields that are the sole variant's: changed on it, or refused on a product of several.
+VARIANT_FIELDS = ("price", "stock", "sku")
 
 SORTABLE: dict[str, Sortable] = {
     "name": Product.name,
@@ -33,6 +44,8 @@ class ProductFilters:
     min_price: Decimal | None = None
     max_price: Decimal | None = None
     q: str | None = None
+    # `option.<Name>=<value>`: an active variant has every one of these values.
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 async def list_products(
@@ -46,6 +59,7 @@ async def list_products(
         min_price=filters.min_price,
         max_price=filters.max_price,
         q=filters.q,
+        options=filters.options,
     )
     return await fetch(session, query.order_by(*order_by(SORTABLE[sort.field], sort, Product.id)), page)
 
@@ -70,10 +84,15 @@ async def read_serialised(
 
 
 async def create(session: UnitOfWork, data: ProductCreate) -> Product:
-    await _ensure_sku_free(session, data.sku, product_id=None)
-    product = Product(**data.model_dump(), archived=False)
+    """A product of one default variant (no options) carrying its price, stock and SKU."""
+    await ensure_sku_free(session, data.sku, variant_id=None)
+    fields = data.model_dump(exclude={"sku"})
+    default = ProductVariant(
+        sku=data.sku, options={}, option_key=option_key({}), price=data.price, stock=data.stock, archived=False
+    )
+    product = Product(**fields, archived=False, options=[], variants=[default])
     session.add(product)
-    await _flush(session)
+    await flush(session)
     await notify.product_changed(session, "product.created", product)
     return product
 
@@ -90,40 +109,89 @@ async def archive(session: UnitOfWork, product: Product) -> None:
     """Archive instead of delete: past orders keep their lines."""
     if product.archived:
         return
+    await repository.with_parts(session, product)
     product.archived = True
     await session.flush()
     await notify.product_changed(session, "product.archived", product)
 
 
 async def adjust_stock(session: UnitOfWork, product: Product, delta: int, *, stock_low_threshold: int) -> Product:
-    """Add `delta` (negative to take) to the stock in one atomic statement."""
-    if not await repository.add_stock(session, product.id, delta, ceiling=MAX_STOCK):
-        if delta < 0:
-            raise InsufficientStock([product.id])
+    """Add `delta` (negative to take) to the stock of a product's one variant; 409 if it has several."""
+    await repository.with_parts(session, product)
+    sole = product.sole_variant
+    if sole is None:
+        raise VariantRequired("This product has several variants: adjust the stock of one of them.")
+    await change_stock(session, product, sole, delta, stock_low_threshold=stock_low_threshold, name_variant=False)
+    return product
+
+
+async def change_stock(
+    session: UnitOfWork,
+    product: Product,
+    variant: ProductVariant,
+    delta: int,
+    *,
+    stock_low_threshold: int,
+    name_variant: bool = True,
+) -> None:
+    """Add `delta` to `variant`'s stock, never below zero nor above the maximum, its product's with it.
+
+    The caller holds the product's row (`WritableProduct`), which every change
+    of its variants' stock takes first: what is read here cannot change before the commit.
+    """
+    after = variant.stock + delta
+    if after < 0:
+        raise InsufficientStock([product.id], [variant.id] if name_variant else ())
+    if after > MAX_STOCK or (not variant.archived and product.stock + delta > MAX_STOCK):
         raise StockLimitExceeded(product.id, MAX_STOCK)
-    await session.refresh(product)
+    variant.stock = after
+    retotal(product)
+    await session.flush()
     await notify.product_changed(session, "product.updated", product)
     if delta < 0:
-        await notify.stock_lowered(session, {product.id: -delta}, stock_low_threshold)
-    return product
+        lowered = notify.Lowered(product.id, variant.id, variant.sku, stock=after, taken=-delta)
+        await notify.stock_lowered(session, [lowered], stock_low_threshold)
+
+
+def retotal(product: Product) -> None:
+    """A variant of `product` changed: its price (the lowest for sale), its stock
+    (theirs together) and its version (so its ETag) follow, in the same transaction."""
+    active = product.active_variants
+    prices = [variant.price for variant in active or product.variants]
+    if prices:
+        product.price = min(prices)
+    product.stock = sum(variant.stock for variant in active)
+    product.updated_at = utcnow()
 
 
 async def _apply(session: UnitOfWork, product: Product, changes: dict[str, object]) -> Product:
-    sku = changes.get("sku")
-    await _ensure_sku_free(session, sku if isinstance(sku, str) else None, product_id=product.id)
-    for field, value in changes.items():
-        setattr(product, field, value)
-    await _flush(session)
+    await repository.with_parts(session, product)
+    moved = {name: changes.pop(name) for name in VARIANT_FIELDS if name in changes}
+    sole = product.sole_variant
+    if sole is None:
+        # A product of several variants keeps what follows from them; sending it back unchanged is fine.
+        if any(getattr(product, name) != value for name, value in moved.items()):
+            raise VariantRequired("This product has several variants: change the price, stock or SKU of each.")
+    elif moved:
+        sku = moved.get("sku")
+        await ensure_sku_free(session, sku if isinstance(sku, str) else None, variant_id=sole.id)
+        for name, value in moved.items():
+            setattr(sole, name, value)
+        retotal(product)
+    for name, value in changes.items():
+        setattr(product, name, value)
+    await flush(session)
     await notify.product_changed(session, "product.updated", product)
     return product
 
 
-async def _ensure_sku_free(session: UnitOfWork, sku: str | None, *, product_id: int | None) -> None:
-    if sku is not None and await repository.sku_taken(session, sku, excluding=product_id):
+async def ensure_sku_free(session: UnitOfWork, sku: str | None, *, variant_id: int | None) -> None:
+    """409 `sku_taken` when a variant other than `variant_id` (of any product) has `sku`."""
+    if sku is not None and await repository.sku_taken(session, sku, excluding=variant_id):
         raise SkuTaken()
 
 
-async def _flush(session: UnitOfWork) -> None:
+async def flush(session: UnitOfWork) -> None:
     # Two racing writers can both pass the SKU check; the unique index decides.
     try:
         await session.flush()

@@ -3,7 +3,7 @@
 from storefront.models.idempotency import IdempotencyRecord
 from storefront.models.order import Order, OrderItem, OrderStatus
 from storefront.models.outbox import Audience, Email, EmailStatus, Event, StreamTicket
-from storefront.models.product import Product
+from storefront.models.product import Product, ProductOption, ProductVariant, option_key
 from storefront.models.session import ApiKey, AuthSession, PasswordResetToken, RefreshToken
 from storefront.models.user import Role, User
 
@@ -20,8 +20,11 @@ __all__ = [
     "OrderStatus",
     "PasswordResetToken",
     "Product",
+    "ProductOption",
+    "ProductVariant",
     "RefreshToken",
     "Role",
     "StreamTicket",
     "User",
+    "option_key",
 ]

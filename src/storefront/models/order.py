@@ -4,7 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.db import Base, UTCDateTime, utcnow
@@ -48,9 +48,12 @@ class OrderItem(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    # Copied from the product when the order is placed: later price or name
-    # changes never rewrite what the customer bought.
+    variant_id: Mapped[int] = mapped_column(ForeignKey("product_variants.id"), index=True)
+    # Copied from the product and its variant when the order is placed: later
+    # price, name, SKU or option changes never rewrite what the customer bought.
     name: Mapped[str] = mapped_column(String(120))
+    sku: Mapped[str | None] = mapped_column(String(64))
+    options: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     unit_price: Mapped[Decimal] = mapped_column(MONEY)
     quantity: Mapped[int] = mapped_column(Integer)
     line_total: Mapped[Decimal] = mapped_column(MONEY)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from storefront.catalog import notify as catalog_notify
+from storefront.catalog.notify import Lowered
 from storefront.models import Audience, Order, User
 from storefront.orders.schemas import OrderRead
 from storefront.uow import UnitOfWork
@@ -41,6 +42,7 @@ async def status_changed(uow: UnitOfWork, order: Order, previous: str) -> None:
         await uow.queue_email("order_status", to=owner.email, context=_email_context(owner, order))
 
 
-async def stock_taken(uow: UnitOfWork, lines: Sequence[tuple[int, int]], threshold: int) -> None:
-    uow.evict(*(product_id for product_id, _ in lines))
-    await catalog_notify.stock_lowered(uow, dict(lines), threshold)
+async def stock_taken(uow: UnitOfWork, left: Sequence[Lowered], threshold: int) -> None:
+    """The products' cached reads go; `stock.low` for each variant that just fell to `threshold`."""
+    uow.evict(*(change.product_id for change in left))
+    await catalog_notify.stock_lowered(uow, left, threshold)

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from storefront.catalog import repository as catalog
-from storefront.models import Order, OrderStatus, Product, User
+from storefront.catalog.notify import Lowered
+from storefront.models import Order, OrderStatus, Product, ProductVariant, User
 
 
 def readable_by(viewer: User) -> Select[Order]:
@@ -34,20 +37,86 @@ def search(query: Select[Order], *, user_id: int | None, status: OrderStatus | N
 
 
 async def products_for_sale(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, Product]:
-    query = select(Product).where(Product.id.in_(product_ids), Product.archived.is_(False))
+    """Products not archived, with their variants (to find a product's one variant for sale)."""
+    if not product_ids:
+        return {}
+    query = (
+        select(Product)
+        .where(Product.id.in_(product_ids), Product.archived.is_(False))
+        .options(selectinload(Product.variants))
+    )
     return {product.id: product for product in await session.scalars(query)}
 
 
-async def take_stock(session: AsyncSession, lines: Sequence[tuple[int, int]]) -> list[int]:
-    """Take `quantity` of each `(product_id, quantity)`; the ids that had too little.
+async def variants_for_sale(session: AsyncSession, variant_ids: Sequence[int]) -> dict[int, ProductVariant]:
+    """Variants not archived, of products not archived, each with its product."""
+    if not variant_ids:
+        return {}
+    query = (
+        select(ProductVariant)
+        .join(ProductVariant.product)
+        .where(ProductVariant.id.in_(variant_ids), ProductVariant.archived.is_(False), Product.archived.is_(False))
+        .options(contains_eager(ProductVariant.product))
+    )
+    return {variant.id: variant for variant in await session.scalars(query)}
 
-    One conditional UPDATE per line in ascending id order: stock is never read
-    then written, and two orders lock rows in the same order, so they cannot
-    deadlock each other. The caller rolls back when any line fails.
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A quantity of one variant of one product."""
+
+    product_id: int
+    variant_id: int
+    quantity: int
+
+
+@dataclass
+class Taken:
+    """What `take_stock` did: the products and variants short of stock (the caller then rolls back), what is left."""
+
+    short_products: set[int] = field(default_factory=set)
+    short_variants: set[int] = field(default_factory=set)
+    left: list[Lowered] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return not (self.short_products or self.short_variants)
+
+
+async def take_stock(session: AsyncSession, lines: Sequence[Line], skus: dict[int, str | None]) -> Taken:
+    """Take each line's quantity from its variant, and from its product's total.
+
+    Conditional UPDATEs (`stock >= quantity`), never read then written: for
+    each product in ascending id order, its row first (its total), then its
+    variants in ascending id order. Every change of a variant's stock takes its
+    product's row first, so two orders (or an order and a staff edit) wait for
+    each other in one order and cannot deadlock. The caller rolls back when any line fails.
     """
-    return [pid for pid, quantity in sorted(lines) if not await catalog.add_stock(session, pid, -quantity)]
+    taken = Taken()
+    for product_id, wanted in sorted(_by_product(lines).items()):
+        if not await catalog.add_stock(session, product_id, -sum(wanted.values())):
+            taken.short_products.add(product_id)
+        for variant_id, quantity in sorted(wanted.items()):
+            left = await catalog.add_variant_stock(session, variant_id, -quantity, for_sale=True)
+            if left is None:
+                taken.short_products.add(product_id)
+                taken.short_variants.add(variant_id)
+            else:
+                taken.left.append(Lowered(product_id, variant_id, skus.get(variant_id), stock=left, taken=quantity))
+    return taken
 
 
-async def return_stock(session: AsyncSession, lines: Sequence[tuple[int, int]]) -> None:
-    for product_id, quantity in sorted(lines):
-        await catalog.add_stock(session, product_id, quantity)
+async def return_stock(session: AsyncSession, lines: Sequence[Line]) -> None:
+    """Put each line's quantity back on its variant (archived or not); its product's total follows."""
+    by_product = _by_product(lines)
+    await catalog.lock(session, sorted(by_product))
+    for _, returned in sorted(by_product.items()):
+        for variant_id, quantity in sorted(returned.items()):
+            await catalog.add_variant_stock(session, variant_id, quantity)
+    await catalog.recount_stock(session, sorted(by_product))
+
+
+def _by_product(lines: Sequence[Line]) -> dict[int, dict[int, int]]:
+    grouped: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for line in lines:
+        grouped[line.product_id][line.variant_id] += line.quantity
+    return grouped

@@ -3,16 +3,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
+from storefront.catalog.schemas import OptionValues, Sku
 from storefront.kit.schemas import MAX_ID, Id, InputModel, Money, ReadModel
 from storefront.models import OrderStatus
 
 
 class OrderLineCreate(InputModel):
+    """A line names the variant bought, or only the product when it has one variant."""
+
+    not_nullable = frozenset({"product_id", "variant_id"})
+
     # Strict: JSON `true` or `"2"` is no quantity (nor id), as for stock `delta`.
-    product_id: int = Field(ge=1, le=MAX_ID, strict=True, examples=[1])
+    product_id: int | None = Field(None, ge=1, le=MAX_ID, strict=True, examples=[1])
+    variant_id: int | None = Field(
+        None, ge=1, le=MAX_ID, strict=True, description="Required when the product has several variants."
+    )
     quantity: int = Field(ge=1, le=1000, strict=True, examples=[2])
+
+    @model_validator(mode="after")
+    def _names_what_it_buys(self) -> OrderLineCreate:
+        if self.product_id is None and self.variant_id is None:
+            raise ValueError("a line needs a variant_id or a product_id")
+        return self
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """What the line buys, as far as the request says."""
+        return ("variant", self.variant_id) if self.variant_id is not None else ("product", self.product_id or 0)
 
 
 class OrderCreate(InputModel):
@@ -24,10 +43,10 @@ class OrderCreate(InputModel):
 
     @field_validator("items")
     @classmethod
-    def _distinct_products(cls, items: list[OrderLineCreate]) -> list[OrderLineCreate]:
-        ids = [line.product_id for line in items]
-        if len(set(ids)) != len(ids):
-            raise ValueError("each product may appear on one line only")
+    def _distinct_lines(cls, items: list[OrderLineCreate]) -> list[OrderLineCreate]:
+        keys = [line.key for line in items]
+        if len(set(keys)) != len(keys):
+            raise ValueError("each product or variant may appear on one line only")
         return items
 
 
@@ -37,7 +56,11 @@ class OrderStatusChange(InputModel):
 
 class OrderItemRead(ReadModel):
     product_id: Id
+    variant_id: Id
+    # The variant's SKU and option values when the order was placed.
+    sku: Sku | None
     name: Annotated[str, Field(max_length=120)]
+    options: OptionValues
     unit_price: Money
     quantity: Annotated[int, Field(ge=1, le=1000)]
     line_total: Money

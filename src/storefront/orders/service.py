@@ -6,15 +6,16 @@ anywhere rolls back every stock change made for the order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from storefront.catalog.errors import InsufficientStock
 from storefront.kit.pagination import Page, PageOf, Sort, Sortable, fetch, order_by
-from storefront.models import Order, OrderItem, OrderStatus, User
+from storefront.models import Order, OrderItem, OrderStatus, Product, ProductVariant, User
 from storefront.orders import notify, repository
-from storefront.orders.errors import InvalidTransition, UnknownProduct
-from storefront.orders.schemas import OrderCreate
+from storefront.orders.errors import InvalidTransition, UnknownProduct, VariantRequired
+from storefront.orders.schemas import OrderCreate, OrderLineCreate
 from storefront.uow import UnitOfWork
 
 SORTABLE: dict[str, Sortable] = {
@@ -56,21 +57,23 @@ async def place(
     session: UnitOfWork, user: User, data: OrderCreate, *, currency: str, stock_low_threshold: int
 ) -> Order:
     """Take stock for every line or none, and record the order at today's prices."""
-    wanted = [(line.product_id, line.quantity) for line in data.items]
-    products = await repository.products_for_sale(session, [product_id for product_id, _ in wanted])
-    if unknown := {product_id for product_id, _ in wanted} - products.keys():
-        raise UnknownProduct(unknown)
-    if short := await repository.take_stock(session, wanted):
-        raise InsufficientStock(short)
+    chosen = await _variants_of(session, data.items)
+    lines = [repository.Line(product.id, variant.id, line.quantity) for line, variant, product in chosen]
+    taken = await repository.take_stock(session, lines, {variant.id: variant.sku for _, variant, _ in chosen})
+    if not taken:
+        raise InsufficientStock(taken.short_products, taken.short_variants)
     items = [
         OrderItem(
-            product_id=product_id,
-            name=products[product_id].name,
-            unit_price=products[product_id].price,
-            quantity=quantity,
-            line_total=products[product_id].price * quantity,
+            product_id=product.id,
+            variant_id=variant.id,
+            name=product.name,
+            sku=variant.sku,
+            options=dict(variant.options),
+            unit_price=variant.price,
+            quantity=line.quantity,
+            line_total=variant.price * line.quantity,
         )
-        for product_id, quantity in wanted
+        for line, variant, product in chosen
     ]
     subtotal = sum((item.line_total for item in items), start=Decimal("0.00"))
     order = Order(
@@ -86,8 +89,49 @@ async def place(
     session.add(order)
     await session.flush()
     await notify.order_placed(session, user, order)
-    await notify.stock_taken(session, wanted, stock_low_threshold)
+    await notify.stock_taken(session, taken.left, stock_low_threshold)
     return order
+
+
+async def _variants_of(
+    session: UnitOfWork, lines: Sequence[OrderLineCreate]
+) -> list[tuple[OrderLineCreate, ProductVariant, Product]]:
+    """The variant each line buys: the one it names, or the product's one variant for sale.
+
+    An unknown or archived product or variant (or a variant of another product
+    than the line names) is 422 `unknown_product`; a product of several
+    variants without a `variant_id` is 422 `variant_required`.
+    """
+    variants = await repository.variants_for_sale(session, [line.variant_id for line in lines if line.variant_id])
+    products = await repository.products_for_sale(
+        session, [line.product_id for line in lines if line.variant_id is None and line.product_id]
+    )
+    chosen: list[tuple[OrderLineCreate, ProductVariant, Product]] = []
+    unknown_products: set[int] = set()
+    unknown_variants: set[int] = set()
+    several: set[int] = set()
+    for line in lines:
+        if line.variant_id is not None:
+            variant = variants.get(line.variant_id)
+            if variant is None or line.product_id not in (None, variant.product_id):
+                unknown_variants.add(line.variant_id)
+                continue
+            chosen.append((line, variant, variant.product))
+            continue
+        product_id = line.product_id or 0
+        product = products.get(product_id)
+        active = product.active_variants if product is not None else []
+        if product is None or not active:
+            unknown_products.add(product_id)
+        elif len(active) > 1:
+            several.add(product_id)
+        else:
+            chosen.append((line, active[0], product))
+    if unknown_products or unknown_variants:
+        raise UnknownProduct(unknown_products, unknown_variants)
+    if several:
+        raise VariantRequired(several)
+    return chosen
 
 
 def may_cancel(actor: User, order: Order) -> bool:
@@ -100,9 +144,9 @@ async def cancel(session: UnitOfWork, actor: User, order: Order) -> Order:
     """Cancel and put the stock back, in the same transaction."""
     if not may_cancel(actor, order):
         raise InvalidTransition(f"An order that is {order.status} cannot be cancelled by you.")
-    returned = [(item.product_id, item.quantity) for item in order.items]
+    returned = [repository.Line(item.product_id, item.variant_id, item.quantity) for item in order.items]
     await repository.return_stock(session, returned)
-    session.evict(*(product_id for product_id, _ in returned))
+    session.evict(*(line.product_id for line in returned))
     return await _move(session, order, OrderStatus.cancelled)
 
 
