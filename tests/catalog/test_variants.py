@@ -441,8 +441,12 @@ async def test_values_may_be_added_and_reordered_and_an_archived_variants_values
         [{"name": "Size", "values": []}],
         [{"name": "x" * 51, "values": ["S"]}],
         [{"name": 'Si"ze', "values": ["S"]}],
+        [{"name": "Size", "values": [" S"]}],
+        [{"name": "Size ", "values": ["S"]}],
+        [{"name": "Size", "values": ["\u3000"]}],
     ],
-    ids=["four-options", "51-values", "repeated-value", "repeated-name", "no-values", "long-name", "quote"],
+    ids=["four-options", "51-values", "repeated-value", "repeated-name", "no-values", "long-name", "quote",
+         "padded-value", "padded-name", "blank-value"],
 )  # fmt: skip
 async def test_options_beyond_the_limits_are_422(
     client: AsyncClient, factory: Factory, options: list[dict[str, Any]]
@@ -453,6 +457,7 @@ async def test_options_beyond_the_limits_are_422(
     response = await client.put(f"{URL}/{product.id}/options", json={"options": options}, headers=staff.headers)
 
     assert_problem(response, 422, "validation_error")
+    assert (await client.get(f"{URL}/{product.id}")).json()["options"] == []
 
 
 # --- the list's option filters --------------------------------------------------------------------------------

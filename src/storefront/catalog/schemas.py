@@ -6,7 +6,16 @@ from typing import Annotated
 
 from pydantic import Field, WithJsonSchema, field_validator
 
-from storefront.kit.schemas import INTEGRAL, Id, InputModel, Money, PatchModel, ReadModel
+from storefront.kit.schemas import (
+    INTEGRAL,
+    Id,
+    InputModel,
+    Money,
+    PatchModel,
+    ReadModel,
+    Verbatim,
+    trimmed_text_pattern,
+)
 
 Name = Annotated[str, Field(min_length=1, max_length=120, examples=["Espresso cup"])]
 Description = Annotated[str, Field(max_length=2000, examples=["Hand-glazed stoneware, 90 ml."])]
@@ -56,7 +65,9 @@ MAX_OPTION_VALUES = 50
 MAX_VARIANTS = 100
 # No control character, quote or backslash: names and values are matched in
 # `option.<Name>=<value>` filters and inside JSON paths.
-_OPTION_TEXT = r'^[^\x00-\x1f\x7f"\\]+$'
+# Option names and values are kept as sent (they are matched exactly, in filters
+# too): no surrounding whitespace, no control character, quote or backslash.
+_OPTION_TEXT = trimmed_text_pattern("".join(map(chr, range(0x20))) + '\x7f"\\')
 OptionName = Annotated[str, Field(min_length=1, max_length=50, pattern=_OPTION_TEXT, examples=["Size"])]
 OptionValue = Annotated[str, Field(min_length=1, max_length=50, pattern=_OPTION_TEXT, examples=["M"])]
 _OPTION_TEXT_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 50, "pattern": _OPTION_TEXT}
@@ -64,6 +75,7 @@ _OPTION_TEXT_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 50, "patte
 # write `patternProperties`, which leaves keys that miss the pattern unconstrained).
 OptionValues = Annotated[
     dict[OptionName, OptionValue],
+    Verbatim,
     Field(max_length=MAX_OPTIONS),
     WithJsonSchema(
         {
@@ -82,7 +94,9 @@ VariantOptions = Annotated[
 
 class OptionWrite(InputModel):
     name: OptionName
-    values: Annotated[list[OptionValue], Field(min_length=1, max_length=MAX_OPTION_VALUES, examples=[["S", "M", "L"]])]
+    values: Annotated[
+        list[OptionValue], Verbatim, Field(min_length=1, max_length=MAX_OPTION_VALUES, examples=[["S", "M", "L"]])
+    ]
 
     @field_validator("values")
     @classmethod

@@ -130,6 +130,14 @@ def some_text_pattern(forbidden: str = "") -> str:
     return rf"^[^{others}]*[^{_char_class(WHITESPACE)}{others}][^{others}]*$"
 
 
+def trimmed_text_pattern(forbidden: str = "") -> str:
+    """A pattern for text kept as sent (`Verbatim`) that must still be clean:
+    not blank, no surrounding `WHITESPACE`, none of NUL or `forbidden`."""
+    others = rf"\x00{_char_class(forbidden)}"
+    edge = rf"[^{_char_class(WHITESPACE)}{others}]"
+    return rf"^{edge}(?:[^{others}]*{edge})?$"
+
+
 class _Verbatim:
     """The marker type of `Verbatim`."""
 
@@ -177,15 +185,17 @@ def _field_text(model: type[BaseModel], name: str, field: FieldInfo) -> _Text | 
         if get_origin(branch) is Annotated:
             found.extend(branch.__metadata__)
             branch = get_args(branch)[0]
-        if branch is not str and _holds_text(branch):
-            # Text in a list or dict: the validator looks at each field's value only,
-            # so it would be neither stripped nor checked for NUL.
-            raise TypeError(f"{model.__name__}.{name}: text in a container is not cleaned; give it a model")
         kinds.append(branch)
+    verbatim = any(item is Verbatim for item in _metadata(found))
+    if not verbatim and any(kind is not str and _holds_text(kind) for kind in kinds):
+        # Text in a list or dict: the validator looks at each field's value only,
+        # so it would be neither stripped nor checked for NUL. Such text is kept
+        # as sent, said so (`Verbatim`), and its own pattern keeps it clean.
+        raise TypeError(f"{model.__name__}.{name}: text in a container is not cleaned; mark it Verbatim or model it")
     if str not in kinds:
         return None
     metadata = list(_metadata(found))
-    if any(item is Verbatim for item in metadata):
+    if verbatim:
         return _Text.VERBATIM
     if any(isinstance(item, MinLen) and item.min_length >= 1 for item in metadata):
         return _Text.REQUIRED
