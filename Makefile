@@ -79,11 +79,11 @@ format: install
 # The load benchmark (bench/run.py, about 14 minutes): wrk over loopback against
 # `storefront serve` on SQLite and on PostgreSQL + Redis (127.0.0.1), beside a bare
 # ASGI reference app and a plain FastAPI app. Results and how to read them: docs/benchmarks.md.
-# BENCH_ARGS=--quick makes a short smoke run; BENCH_ARGS="--only sqlite" skips PostgreSQL;
+# The report replaces the "Results" section of docs/benchmarks.md. BENCH_ARGS=--quick makes a short smoke run; BENCH_ARGS="--only sqlite" skips PostgreSQL;
 # BENCH_ARGS="--scenarios product_auth,list" runs only those scenarios.
 bench: install
 	@command -v wrk >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y wrk)
-	$(BIN)/python bench/run.py $(BENCH_ARGS)
+	$(BIN)/python bench/run.py --docs docs/benchmarks.md $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache $(CONTRACT)/node_modules $(CONTRACT)/.venv-codegen
