@@ -104,10 +104,23 @@ variants = Table(
     Column("id", Integer, primary_key=True),
     Column("product_id", Integer),
     Column("sku", String(64)),
+    Column("options", JSON),
+    Column("price", MONEY),
     Column("stock", Integer),
     Column("archived", Boolean),
+    Column("image_key", String(255)),
+    Column("position", Integer),
     Column("version", Integer),
     Column("updated_at", TIMESTAMP),
+)
+options = Table(
+    "product_options",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("product_id", Integer),
+    Column("position", Integer),
+    Column("name", String(50)),
+    Column("values", JSON),
 )
 order_items = Table(
     "order_items",
@@ -184,8 +197,25 @@ Money = Annotated[Decimal, PlainSerializer(lambda value: f"{value:.2f}", return_
 Timestamp = Annotated[datetime, AfterValidator(lambda value: value if value.tzinfo else value.replace(tzinfo=UTC))]
 
 
+class OptionRead(BaseModel):
+    name: str
+    values: list[str]
+
+
+class VariantRead(BaseModel):
+    id: int
+    sku: str | None
+    options: dict[str, str]
+    price: Money
+    stock: int
+    in_stock: bool
+    archived: bool
+    image_url: str | None
+
+
 class ProductRead(BaseModel):
     id: int
+    sku: str | None
     name: str
     description: str | None
     price: Money
@@ -194,6 +224,8 @@ class ProductRead(BaseModel):
     in_stock: bool
     image_url: str | None
     archived: bool
+    options: list[OptionRead]
+    variants: list[VariantRead]
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -221,7 +253,10 @@ class OrderCreate(BaseModel):
 
 class OrderItemRead(BaseModel):
     product_id: int
+    variant_id: int
+    sku: str | None
     name: str
+    options: dict[str, str]
     unit_price: Money
     quantity: int
     line_total: Money
@@ -241,9 +276,32 @@ class OrderRead(BaseModel):
     updated_at: Timestamp
 
 
-def product_out(row: RowMapping) -> dict[str, Any]:
+def product_out(row: RowMapping, parts: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
     image_url = f"/api/v1/products/{row['id']}/image" if row["image_key"] else None
-    return {**row, "in_stock": row["stock"] > 0, "image_url": image_url}
+    on_sale = parts["variants"]
+    sku = on_sale[0]["sku"] if len(on_sale) == 1 else None
+    return {**row, "sku": sku, "in_stock": row["stock"] > 0, "image_url": image_url, **parts}
+
+
+async def parts_of(conn: AsyncConnection, product_ids: list[int]) -> dict[int, dict[str, list[dict[str, Any]]]]:
+    """Each product's options and variants for sale, in their order: two queries for any number of products."""
+    found: dict[int, dict[str, list[dict[str, Any]]]] = {pid: {"options": [], "variants": []} for pid in product_ids}
+    option_rows = await conn.execute(
+        select(options.c.product_id, options.c.name, options.c["values"])
+        .where(options.c.product_id.in_(product_ids))
+        .order_by(options.c.product_id, options.c.position)
+    )
+    for row in option_rows.mappings():
+        found[row["product_id"]]["options"].append({"name": row["name"], "values": row["values"]})
+    variant_rows = await conn.execute(
+        select(variants)
+        .where(variants.c.product_id.in_(product_ids), variants.c.archived.is_(False))
+        .order_by(variants.c.product_id, variants.c.position, variants.c.id)
+    )
+    for row in variant_rows.mappings():
+        image = f"/api/v1/products/{row['product_id']}/variants/{row['id']}/image" if row["image_key"] else None
+        found[row["product_id"]]["variants"].append({**row, "in_stock": row["stock"] > 0, "image_url": image})
+    return found
 
 
 # --- routes ---------------------------------------------------------------------------------------
@@ -284,7 +342,9 @@ async def list_products(
     order = [column.desc(), products.c.id.desc()] if descending else [column, products.c.id]
     rows = await conn.execute(query.order_by(*order).offset(skip).limit(limit))
     response.headers["X-Total-Count"] = str(total)
-    return [product_out(row) for row in rows.mappings()]
+    page = list(rows.mappings())
+    parts = await parts_of(conn, [row["id"] for row in page])
+    return [product_out(row, parts[row["id"]]) for row in page]
 
 
 @app.get("/api/v1/products/{product_id}", response_model=ProductRead)
@@ -294,7 +354,7 @@ async def read_product(product_id: int, user: OptionalUser, conn: Conn, response
     if row is None or (row["archived"] and not staff):
         raise HTTPException(404, "Product not found")
     response.headers["ETag"] = f'"product-{row["id"]}-v{row["version"]}"'
-    return product_out(row)
+    return product_out(row, (await parts_of(conn, [product_id]))[product_id])
 
 
 @app.get("/api/v1/users/me", response_model=UserRead)
