@@ -14,12 +14,18 @@ from storefront.catalog import notify, service
 from storefront.contract import IMAGE_CACHE_CONTROL
 from storefront.errors import NotFound, UnsupportedMediaType
 from storefront.kit.etag import not_modified
+from storefront.kit.openapi import problems
 from storefront.kit.storage import CHUNK, ObjectMissing, Storage
 from storefront.models import Product, ProductVariant
 from storefront.uow import UnitOfWork
 
 EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
 MEDIA_TYPES = {extension: media for media, extension in EXTENSIONS.items()}
+# What an image read answers, as the document says it (products' and variants' alike).
+READ_RESPONSES = {
+    200: {"content": {media: {} for media in EXTENSIONS}, "description": "The image."},
+    **problems(401, 404, 422),
+}
 SNIFF_BYTES = 262  # what `filetype` needs to tell the formats apart
 
 

@@ -172,10 +172,7 @@ async def upload_image(
 @router.get(
     "/{product_id}/image",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {media: {} for media in images.EXTENSIONS}, "description": "The image."},
-        **problems(401, 404, 422),
-    },
+    responses=images.READ_RESPONSES,
 )
 async def read_image(product: VisibleProduct, storage: StorageDep, request: Request) -> Response:
     """The product's image, streamed, with `ETag` and cache headers."""

@@ -136,10 +136,7 @@ async def upload_variant_image(
 @router.get(
     "/{product_id}/variants/{variant_id}/image",
     response_class=StreamingResponse,
-    responses={
-        200: {"content": {media: {} for media in images.EXTENSIONS}, "description": "The image."},
-        **problems(401, 404, 422),
-    },
+    responses=images.READ_RESPONSES,
 )
 async def read_variant_image(variant: VisibleVariant, storage: StorageDep, request: Request) -> Response:
     """The variant's own image, streamed, with `ETag` and cache headers."""
