@@ -75,6 +75,7 @@ async def test_a_committed_unit_of_work_announces_each_effect_once(context: AppC
             assert stream.queue.empty()  # nothing before the commit
 
         published = [stream.queue.get_nowait() for _ in range(stream.queue.qsize())]
+        assert event.id is not None  # numbered by the commit's flush
         assert [e.id for e in published if e is not None] == [event.id]
         assert session_stream.closed
         assert session_stream.session_ended

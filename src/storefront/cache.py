@@ -1,11 +1,15 @@
-"""A short-lived cache of serialised product reads: the hot read path skips the database.
+"""A short-lived cache of serialised product reads: the hot read paths skip the database.
 
 `GET /api/v1/products/{id}` answers from here for up to `PRODUCT_CACHE_SECONDS`
-(default 30 s). Every change made through the app evicts its product after the
-commit: a unit of work that changed products (`uow.evict`, catalog edits and
-stock taken or returned alike) publishes `ProductsChanged` on the broker's own
-channel, heard at once in this process and through Redis in every other. When
-the broker may have missed messages (Redis reconnected), everything goes. The TTL only
+(default 30 s), and so do pages of `GET /api/v1/products` as a customer or an
+anonymous caller sees them. Every change made through the app evicts its
+product after the commit, and every cached page with it (a change can move any
+product into or out of any page): a unit of work that changed products
+(`uow.evict`, catalog edits and stock taken or returned alike) publishes
+`ProductsChanged` on the broker's own channel, heard at once in this process
+and through Redis in every other. When the broker may have missed messages
+(Redis reconnected), everything goes. A load that began before an eviction is
+not cached (its rows may predate the change). The TTL only
 bounds how long a change made behind the app's back (directly in the database,
 or a lost pub/sub message) stays visible. Placing an order never reads this
 cache: stock is checked by the database, so staleness costs freshness of a
@@ -17,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 
 from storefront.broker import LocalBroker
@@ -32,15 +36,27 @@ class CachedProduct:
     expires: float
 
 
+@dataclass(frozen=True, slots=True)
+class CachedPage:
+    body: bytes
+    total: int
+    expires: float
+
+
 Loader = Callable[[], Awaitable[CachedProduct | None]]
+PageLoader = Callable[[], Awaitable[tuple[bytes, int]]]
 
 
 class ProductCache:
-    def __init__(self, ttl_seconds: float, max_entries: int = 10_000) -> None:
+    def __init__(self, ttl_seconds: float, max_entries: int = 10_000, max_pages: int = 256) -> None:
         self.ttl = ttl_seconds
         self.max_entries = max_entries
+        self.max_pages = max_pages
         self._entries: OrderedDict[int, CachedProduct] = OrderedDict()
         self._inflight: dict[int, asyncio.Future[CachedProduct | None]] = {}
+        self._pages: OrderedDict[Hashable, CachedPage] = OrderedDict()
+        # Counts evictions: a load that saw another value than its start's may hold rows from before a change.
+        self._generation = 0
 
     @property
     def enabled(self) -> bool:
@@ -80,6 +96,7 @@ class ProductCache:
                 return await loader()
         future: asyncio.Future[CachedProduct | None] = asyncio.get_running_loop().create_future()
         self._inflight[product_id] = future
+        generation = self._generation
         try:
             entry = await loader()
         except BaseException as exc:
@@ -88,9 +105,26 @@ class ProductCache:
             raise
         finally:
             self._inflight.pop(product_id, None)
-        if entry is not None:
+        if entry is not None and generation == self._generation:
             self.put(product_id, entry)
         future.set_result(entry)
+        return entry
+
+    async def page(self, key: Hashable, loader: PageLoader) -> CachedPage:
+        """The cached list page for `key`, else `loader()`'s body and total, cached unless a change came meanwhile."""
+        entry = self._pages.get(key)
+        now = time.monotonic()
+        if entry is not None and entry.expires > now:
+            self._pages.move_to_end(key)
+            return entry
+        generation = self._generation
+        body, total = await loader()
+        entry = CachedPage(body, total, time.monotonic() + self.ttl)
+        if self.enabled and generation == self._generation:
+            self._pages[key] = entry
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.max_pages:
+                self._pages.popitem(last=False)
         return entry
 
     def pending(self, product_id: int) -> asyncio.Future[CachedProduct | None] | None:
@@ -101,6 +135,8 @@ class ProductCache:
         return CachedProduct(body, etag, archived, time.monotonic() + self.ttl)
 
     def evict(self, *product_ids: int) -> None:
+        self._generation += 1
+        self._pages.clear()
         for product_id in product_ids:
             self._entries.pop(product_id, None)
 
@@ -111,6 +147,8 @@ class ProductCache:
 
     def _changed(self, changed: ProductsChanged | None) -> None:
         if changed is None:  # changes may have been missed: forget everything
+            self._generation += 1
             self._entries.clear()
+            self._pages.clear()
         else:
             self.evict(*changed.product_ids)

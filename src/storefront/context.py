@@ -27,6 +27,7 @@ from storefront.database import Database
 from storefront.kit.ratelimit import RateLimiter
 from storefront.kit.routing import JSONRoute, writing
 from storefront.kit.storage import Storage, storage_from_settings
+from storefront.messages import PublishedEvent
 from storefront.uow import Pending, UnitOfWork
 
 
@@ -56,7 +57,7 @@ class Dispatcher:
         for ended in pending.ended_sessions:
             await self.broker.end_sessions(ended)
         if pending.events:
-            await self.broker.publish(pending.events)
+            await self.broker.publish([PublishedEvent.model_validate(event) for event in pending.events])
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from storefront.config import Settings
 from storefront.db import utcnow
 from storefront.log import get_logger
 from storefront.mail.templates import render
-from storefront.messages import ProductsChanged, PublishedEvent, SessionsEnded
+from storefront.messages import ProductsChanged, SessionsEnded
 from storefront.models import Audience, Email, EmailStatus, Event
 
 log = get_logger("storefront.uow")
@@ -36,7 +36,7 @@ AfterCommit = Callable[[], Awaitable[None] | None]
 class Pending:
     """What a committed transaction still has to make known."""
 
-    events: list[PublishedEvent] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)  # written at commit, which gives them their ids
     ended_sessions: list[SessionsEnded] = field(default_factory=list)
     changed_products: set[int] = field(default_factory=set)
     emails_queued: bool = False
@@ -91,11 +91,14 @@ class UnitOfWork(AsyncSession):
     async def record_event(
         self, type_: str, data: dict[str, Any], *, audience: Audience = Audience.public, user_id: int | None = None
     ) -> Event:
-        """Add an event to the log; live streams get it once the transaction commits."""
+        """Add an event to the log; live streams get it once the transaction commits.
+
+        The row is inserted by the next flush (at the latest, the commit's), with
+        the other rows of the transaction: no round trip of its own.
+        """
         event = Event(type=type_, data=data, audience=audience, user_id=user_id, created_at=utcnow())
         self.add(event)
-        await self.flush()
-        self.pending.events.append(PublishedEvent.model_validate(event))
+        self.pending.events.append(event)
         return event
 
     async def queue_email(self, kind: str, *, to: str, context: dict[str, Any]) -> Email:
@@ -108,7 +111,10 @@ class UnitOfWork(AsyncSession):
     async def queue_message(
         self, *, to: str, subject: str, text: str, html: str | None = None, kind: str = "message"
     ) -> Email:
-        """Put an email written by hand in the outbox (`queue_email` renders a template)."""
+        """Put an email written by hand in the outbox (`queue_email` renders a template).
+
+        Inserted by the next flush, like events: flush first to read its id.
+        """
         now = utcnow()
         email = Email(
             kind=kind,
@@ -122,7 +128,6 @@ class UnitOfWork(AsyncSession):
             created_at=now,
         )
         self.add(email)
-        await self.flush()
         self.pending.emails_queued = True
         return email
 

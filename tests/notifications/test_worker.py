@@ -31,6 +31,7 @@ async def queue(database: Database, n: int = 1, subject: str = "Hello") -> list[
             email = await session.queue_message(
                 to=f"u{i}@example.com", subject=f"{subject} {i}", text="plain", html="<p>html</p>"
             )
+            await session.flush()  # numbers the row
             ids.append(email.id)
     return ids
 

@@ -15,7 +15,7 @@ from storefront.contract import api_router
 from storefront.kit.etag import make_etag, not_modified, require_match
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
-from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_headers
+from storefront.kit.pagination import PageDep, Sort, set_page_headers, sort_dependency
 from storefront.kit.schemas import Money
 from storefront.models import Product
 
@@ -61,10 +61,13 @@ async def list_products(
     page: PageDep,
     sort: ProductSort,
     request: Request,
-    response: Response,
-) -> list[Product]:
+) -> Response:
     """Browse the catalog with filters, text search, sorting and paging."""
-    return with_page_headers(request, response, await service.list_products(session, user, filters, page, sort))
+    cache = app_context(request).product_cache
+    listed = await service.list_serialised(session, cache, user, filters, page, sort)
+    response = Response(listed.body, media_type="application/json")
+    set_page_headers(request, response, page, listed.total)
+    return response
 
 
 @router.get(

@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from pydantic import TypeAdapter
 from sqlalchemy.exc import IntegrityError
 
-from storefront.cache import CachedProduct, ProductCache
+from storefront.cache import CachedPage, CachedProduct, ProductCache
 from storefront.catalog import notify, repository
 from storefront.catalog.errors import (
     InsufficientStock,
@@ -62,6 +63,27 @@ async def list_products(
         options=filters.options,
     )
     return await fetch(session, query.order_by(*order_by(SORTABLE[sort.field], sort, Product.id)), page)
+
+
+_PAGE = TypeAdapter(list[ProductRead])
+
+
+async def list_serialised(
+    session: UnitOfWork, cache: ProductCache, viewer: User | None, filters: ProductFilters, page: Page, sort: Sort
+) -> CachedPage:
+    """One page of the list as response bytes with its total: from the read cache
+    for what everyone sees, from the database for staff (who see archived products)."""
+
+    async def from_database() -> tuple[bytes, int]:
+        found = await list_products(session, viewer, filters, page, sort)
+        return _PAGE.dump_json(_PAGE.validate_python(found.items, from_attributes=True)), found.total
+
+    if repository.sees_archived(viewer) or not cache.enabled:
+        body, total = await from_database()
+        return CachedPage(body, total, expires=0)
+    options = tuple(sorted(filters.options.items()))
+    key = (filters.category, filters.in_stock, filters.min_price, filters.max_price, filters.q, options, page, sort)
+    return await cache.page(key, from_database)
 
 
 async def read_serialised(

@@ -38,7 +38,7 @@ ValidEmail = Annotated[Email, Depends(_email)]
 @router.post("/email", status_code=202, response_model=EmailQueued, responses=problems(422))
 async def send_email(body: EmailCreate, _: AdminUser, session: WriteSession, response: Response) -> EmailQueued:
     """Queue an email; the worker delivers it (at least once, with retries)."""
-    email = await session.queue_message(to=str(body.to), subject=body.subject, text=body.body)
+    email = await service.queue(session, to=str(body.to), subject=body.subject, text=body.body)
     response.headers["Location"] = f"/api/v1/notifications/{email.id}"
     return EmailQueued(id=email.id)
 

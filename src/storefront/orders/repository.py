@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -36,16 +36,19 @@ def search(query: Select[Order], *, user_id: int | None, status: OrderStatus | N
     return query
 
 
+_PRODUCTS_FOR_SALE = (  # built once: an order runs it every time
+    select(Product)
+    .where(Product.id.in_(bindparam("ids", expanding=True)), Product.archived.is_(False))
+    .options(selectinload(Product.variants))
+)
+
+
 async def products_for_sale(session: AsyncSession, product_ids: Sequence[int]) -> dict[int, Product]:
     """Products not archived, with their variants (to find a product's one variant for sale)."""
     if not product_ids:
         return {}
-    query = (
-        select(Product)
-        .where(Product.id.in_(product_ids), Product.archived.is_(False))
-        .options(selectinload(Product.variants))
-    )
-    return {product.id: product for product in await session.scalars(query)}
+    found = await session.scalars(_PRODUCTS_FOR_SALE, {"ids": list(product_ids)})
+    return {product.id: product for product in found}
 
 
 async def variants_for_sale(session: AsyncSession, variant_ids: Sequence[int]) -> dict[int, ProductVariant]:
@@ -93,10 +96,10 @@ async def take_stock(session: AsyncSession, lines: Sequence[Line], skus: dict[in
     """
     taken = Taken()
     for product_id, wanted in sorted(_by_product(lines).items()):
-        if not await catalog.add_stock(session, product_id, -sum(wanted.values())):
+        if not await catalog.take_stock(session, product_id, sum(wanted.values())):
             taken.short_products.add(product_id)
         for variant_id, quantity in sorted(wanted.items()):
-            left = await catalog.add_variant_stock(session, variant_id, -quantity, for_sale=True)
+            left = await catalog.take_variant_stock(session, variant_id, quantity)
             if left is None:
                 taken.short_products.add(product_id)
                 taken.short_variants.add(variant_id)
