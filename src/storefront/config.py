@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     stream_max_per_user: int = Field(5, ge=1, le=1000)
     product_cache_seconds: float = Field(30.0, ge=0, le=3600)
     stock_low_threshold: int = Field(5, ge=0, le=1_000_000)
+    cart_ttl_days: int = Field(30, ge=1, le=3650)
     # Trusted hosts
     # Host names this app answers for (`*.example.com` for its subdomains); empty: any.
     trusted_hosts: Annotated[list[str], NoDecode] = []

@@ -84,6 +84,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/orders/{order_id}"): Operation("orders_read", etag=True, if_none_match=True),
     ("POST", "/api/v1/orders/{order_id}/cancel"): Operation("orders_cancel", etag=True, if_match=True),
     ("POST", "/api/v1/orders/{order_id}/status"): Operation("orders_status_change", etag=True, if_match=True),
+    ("POST", "/api/v1/carts"): Operation("carts_create", public=True, location=True, cache_control=NO_STORE),
+    ("GET", "/api/v1/carts/{cart_id}"): Operation("carts_read", public=True, cache_control=NO_STORE),
+    ("PUT", "/api/v1/carts/{cart_id}/items/{product_id}"): Operation(
+        "carts_items_set", public=True, cache_control=NO_STORE
+    ),
+    ("DELETE", "/api/v1/carts/{cart_id}/items/{product_id}"): Operation(
+        "carts_items_remove", public=True, cache_control=NO_STORE
+    ),
     ("POST", "/api/v1/notifications/email"): Operation("notifications_email_send", location=True),
     ("GET", "/api/v1/notifications"): Operation("notifications_list"),
     ("GET", "/api/v1/notifications/{email_id}"): Operation("notifications_read"),
@@ -167,6 +175,7 @@ TAGS = [
         "description": "Products, their options and variants, stock and images: public to read, staff to change.",
     },
     {"name": "orders", "description": "Orders that take stock all or nothing, and their lifecycle."},
+    {"name": "carts", "description": "Baskets held by a secret token, priced live, checked out into orders."},
     {"name": "notifications", "description": "Durable email: queued in the change's transaction, sent by the worker."},
     {"name": "events", "description": "Live events: Server-Sent Events here, WebSockets as the API description says."},
     {"name": "operations", "description": "Liveness, readiness and metrics, for operators."},

@@ -10,6 +10,7 @@ from storefront.admin.views import mount_admin
 from storefront.auth.limits import DEFAULT as DEFAULT_LIMIT
 from storefront.auth.limits import GeneralLimitMiddleware, create_rate_limiter
 from storefront.auth.router import router as auth_router
+from storefront.carts.router import router as carts_router
 from storefront.catalog.fastpath import CachedProductReads
 from storefront.catalog.router import router as catalog_router
 from storefront.catalog.variant_router import router as variant_router
@@ -43,6 +44,7 @@ DOMAIN_ROUTERS = (
     catalog_router,
     variant_router,
     orders_router,
+    carts_router,
     notifications_router,
     events_router,
 )

@@ -188,7 +188,9 @@ class Worker:
     async def maintain(self) -> dict[str, int]:
         """Prune what has served its purpose, by every domain's retention rules."""
         async with self.database.transaction() as session:
-            pruned = await retention.prune(session, self.settings.retention_days)
+            pruned = await retention.prune(
+                session, self.settings.retention_days, cart_ttl_days=self.settings.cart_ttl_days
+            )
         log.info("outbox_pruned", **pruned)
         return pruned
 

@@ -17,10 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 @dataclass(frozen=True, slots=True)
 class Horizon:
-    """`now`, and `cutoff`: now less `RETENTION_DAYS`, before which history may go."""
+    """`now`; `cutoff`, now less `RETENTION_DAYS`, before which history may go;
+    `carts`, now less `CART_TTL_DAYS`, before which an unchanged cart goes."""
 
     now: datetime
     cutoff: datetime
+    carts: datetime
 
 
 @dataclass(frozen=True, slots=True)

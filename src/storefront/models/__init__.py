@@ -1,5 +1,6 @@
 """All ORM models, one module per aggregate; importing this registers them all."""
 
+from storefront.models.cart import Cart, CartItem
 from storefront.models.idempotency import IdempotencyRecord
 from storefront.models.order import Order, OrderItem, OrderStatus
 from storefront.models.outbox import Audience, Email, EmailStatus, Event, StreamTicket
@@ -11,6 +12,8 @@ __all__ = [
     "ApiKey",
     "Audience",
     "AuthSession",
+    "Cart",
+    "CartItem",
     "Email",
     "EmailStatus",
     "Event",

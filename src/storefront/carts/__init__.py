@@ -1,0 +1,1 @@
+"""Carts: baskets held by a token, priced live, checked out into orders."""

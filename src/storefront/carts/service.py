@@ -1,0 +1,135 @@
+"""Cart rules: who may use a cart, what its lines buy, and what it costs now.
+
+Services flush, never commit: the request boundary does.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from storefront import pricing
+from storefront.carts import repository
+from storefront.carts.errors import CartCheckedOut, CartNotFound, TooManyLines
+from storefront.carts.schemas import CartLineSet
+from storefront.db import utcnow
+from storefront.models import Cart, CartItem, ProductVariant, User
+from storefront.orders.errors import UnknownProduct, VariantRequired
+from storefront.uow import UnitOfWork
+
+MAX_LINES = 50
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+async def create(session: UnitOfWork, owner: User | None) -> tuple[Cart, str]:
+    """A new empty cart and its token (shown once: only its digest is kept); bound to `owner` if given."""
+    token = new_token()
+    cart = Cart(token_digest=repository.digest(token), user_id=owner.id if owner else None, items=[])
+    session.add(cart)
+    await session.flush()
+    return cart, token
+
+
+async def held(session: UnitOfWork, token: str, caller: User | None, *, for_update: bool = False) -> Cart:
+    """The cart `token` opens, if `caller` may use it: anyone holding the token of
+    an unbound cart, only its owner for a bound one. Else 404, never 403."""
+    cart = await repository.by_token(session, token, for_update=for_update)
+    if cart is None or (cart.user_id is not None and (caller is None or caller.id != cart.user_id)):
+        raise CartNotFound()
+    return cart
+
+
+def _open(cart: Cart) -> None:
+    if cart.order_id is not None:
+        raise CartCheckedOut()
+
+
+async def set_line(session: UnitOfWork, cart: Cart, product_id: int, data: CartLineSet) -> Cart:
+    """Set how many of a variant of `product_id` the cart holds (one line per variant)."""
+    _open(cart)
+    variant = await _variant_for_sale(session, product_id, data.variant_id)
+    line = next((item for item in cart.items if item.variant_id == variant.id), None)
+    if line is None:
+        if len(cart.items) >= MAX_LINES:
+            raise TooManyLines(f"A cart holds at most {MAX_LINES} lines.")
+        cart.items.append(
+            CartItem(product_id=product_id, variant_id=variant.id, quantity=data.quantity, variant=variant,
+                     product=variant.product)
+        )  # fmt: skip
+    else:
+        line.quantity = data.quantity
+    return await _changed(session, cart)
+
+
+async def remove_line(session: UnitOfWork, cart: Cart, product_id: int, variant_id: int | None) -> Cart:
+    """Take a product's line out (the one of `variant_id` when it has several); absent already is fine."""
+    _open(cart)
+    lines = [item for item in cart.items if item.product_id == product_id]
+    if variant_id is not None:
+        lines = [item for item in lines if item.variant_id == variant_id]
+    elif len(lines) > 1:
+        raise VariantRequired([product_id])
+    for line in lines:
+        cart.items.remove(line)
+    return await _changed(session, cart)
+
+
+async def _changed(session: UnitOfWork, cart: Cart) -> Cart:
+    cart.updated_at = utcnow()  # a change restarts the cart's time to live
+    await session.flush()
+    return cart
+
+
+async def _variant_for_sale(session: UnitOfWork, product_id: int, variant_id: int | None) -> ProductVariant:
+    """The variant a line buys: the one named, or the product's only one; 422 as orders answer."""
+    active = await repository.variants_for_sale(session, product_id)
+    if not active:
+        raise UnknownProduct([product_id])
+    if variant_id is None:
+        if len(active) > 1:
+            raise VariantRequired([product_id])
+        return active[0]
+    variant = next((v for v in active if v.id == variant_id), None)
+    if variant is None:
+        raise UnknownProduct([], [variant_id])
+    return variant
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    item: CartItem
+    unit_price: Decimal
+    line_total: Decimal
+    available: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PricedCart:
+    """A cart with today's prices: what `GET /carts/{id}` shows and checkout charges."""
+
+    token: str
+    cart: Cart
+    lines: list[PricedLine]
+    breakdown: pricing.Breakdown
+    currency: str
+    expires_at: datetime
+
+
+def price(cart: Cart, token: str, *, currency: str, ttl_days: int) -> PricedCart:
+    """Price every line at its variant's current price."""
+    basket = [pricing.Line(item.variant.price, item.quantity) for item in cart.items]
+    breakdown = pricing.price(basket)
+    lines = [
+        PricedLine(item, item.variant.price, priced.total, _available(item))
+        for item, priced in zip(cart.items, breakdown.lines, strict=True)
+    ]
+    return PricedCart(token, cart, lines, breakdown, currency, cart.updated_at + timedelta(days=ttl_days))
+
+
+def _available(item: CartItem) -> bool:
+    return not (item.product.archived or item.variant.archived) and item.variant.stock >= item.quantity
