@@ -84,6 +84,25 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/orders/{order_id}"): Operation("orders_read", etag=True, if_none_match=True),
     ("POST", "/api/v1/orders/{order_id}/cancel"): Operation("orders_cancel", etag=True, if_match=True),
     ("POST", "/api/v1/orders/{order_id}/status"): Operation("orders_status_change", etag=True, if_match=True),
+    ("GET", "/api/v1/discounts"): Operation("discounts_list"),
+    ("POST", "/api/v1/discounts"): Operation("discounts_create", etag=True, location=True),
+    ("GET", "/api/v1/discounts/{discount_id}"): Operation("discounts_read", etag=True, if_none_match=True),
+    ("PATCH", "/api/v1/discounts/{discount_id}"): Operation("discounts_update", etag=True, if_match=True),
+    ("DELETE", "/api/v1/discounts/{discount_id}"): Operation("discounts_delete", if_match=True),
+    ("GET", "/api/v1/shipping-methods"): Operation("shipping_methods_list"),
+    ("POST", "/api/v1/shipping-methods"): Operation("shipping_methods_create", etag=True, location=True),
+    ("GET", "/api/v1/shipping-methods/{shipping_method_id}"): Operation(
+        "shipping_methods_read", etag=True, if_none_match=True
+    ),
+    ("PATCH", "/api/v1/shipping-methods/{shipping_method_id}"): Operation(
+        "shipping_methods_update", etag=True, if_match=True
+    ),
+    ("DELETE", "/api/v1/shipping-methods/{shipping_method_id}"): Operation("shipping_methods_delete", if_match=True),
+    ("GET", "/api/v1/tax-rates"): Operation("tax_rates_list"),
+    ("POST", "/api/v1/tax-rates"): Operation("tax_rates_create", etag=True, location=True),
+    ("GET", "/api/v1/tax-rates/{tax_rate_id}"): Operation("tax_rates_read", etag=True, if_none_match=True),
+    ("PATCH", "/api/v1/tax-rates/{tax_rate_id}"): Operation("tax_rates_update", etag=True, if_match=True),
+    ("DELETE", "/api/v1/tax-rates/{tax_rate_id}"): Operation("tax_rates_delete", if_match=True),
     ("POST", "/api/v1/notifications/email"): Operation("notifications_email_send", location=True),
     ("GET", "/api/v1/notifications"): Operation("notifications_list"),
     ("GET", "/api/v1/notifications/{email_id}"): Operation("notifications_read"),
@@ -167,6 +186,10 @@ TAGS = [
         "description": "Products, their options and variants, stock and images: public to read, staff to change.",
     },
     {"name": "orders", "description": "Orders that take stock all or nothing, and their lifecycle."},
+    {
+        "name": "rules",
+        "description": "What checkout applies, kept by staff: discount codes, shipping methods, tax rates by country.",
+    },
     {"name": "notifications", "description": "Durable email: queued in the change's transaction, sent by the worker."},
     {"name": "events", "description": "Live events: Server-Sent Events here, WebSockets as the API description says."},
     {"name": "operations", "description": "Liveness, readiness and metrics, for operators."},
