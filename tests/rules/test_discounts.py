@@ -74,6 +74,16 @@ async def test_staff_create_a_discount_code(client: AsyncClient, factory: Factor
     assert (row.code, row.code_key, row.value, row.used) == ("Welcome10", "welcome10", Decimal("10.00"), 0)
 
 
+async def test_a_whole_json_number_is_a_count(client: AsyncClient, factory: Factory) -> None:
+    staff = await factory.staff()
+    body = {"code": "WHOLE", "kind": "fixed", "value": 1, "max_uses": 5.0, "max_uses_per_customer": 1.0}
+
+    response = await client.post(URL, json=body, headers=staff.headers)
+
+    assert response.status_code == 201, response.text
+    assert (response.json()["max_uses"], response.json()["max_uses_per_customer"]) == (5, 1)
+
+
 async def test_a_fixed_discount_needs_only_code_kind_and_value(client: AsyncClient, factory: Factory) -> None:
     staff = await factory.staff()
 
@@ -113,6 +123,8 @@ BAD_BODIES: list[tuple[str, dict[str, Any]]] = [
     ("no uses", {"max_uses": 0}),
     ("no uses per customer", {"max_uses_per_customer": 0}),
     ("uses as a string", {"max_uses": "5"}),
+    ("uses as a boolean", {"max_uses": True}),
+    ("uses with a fraction", {"max_uses": 2.5}),
     ("a negative minimum", {"min_subtotal": "-1"}),
     ("an unknown kind", {"kind": "bogo"}),
     ("a code with a space", {"code": "WELCOME 10"}),

@@ -120,7 +120,7 @@ async def test_claim_refuses_beyond_max_uses_and_the_caller_rolls_back(database:
             await service.claim_discount(session, made, customer.id)
 
     assert refused.value.reason is DiscountRefusal.used_up
-    assert await _uses(database, made.id, customer.id) == (1, 0)  # the customer's count went with the rollback
+    assert await _uses(database, made.id, customer.id) == (1, 0)
 
 
 async def test_claim_refuses_beyond_the_customers_limit(database: Database, factory: Factory) -> None:
@@ -137,6 +137,7 @@ async def test_claim_refuses_beyond_the_customers_limit(database: Database, fact
         await service.claim_discount(session, made, other.id)
 
     assert refused.value.reason is DiscountRefusal.used_up_for_customer
+    # The refused claim's count of the discount went with its rollback: 2, then the other customer's.
     assert await _uses(database, made.id, customer.id) == (3, 2)
     assert await _uses(database, made.id, other.id) == (3, 1)
 
@@ -145,10 +146,11 @@ async def test_claim_refuses_an_inactive_code(database: Database, factory: Facto
     customer = await factory.customer()
     made = await factory.discount("PAUSED", active=False)
 
-    with pytest.raises(InvalidDiscount):
+    with pytest.raises(InvalidDiscount) as refused:
         async with database.transaction() as session:
             await service.claim_discount(session, made, customer.id)
 
+    assert refused.value.reason is DiscountRefusal.inactive
     assert await _uses(database, made.id, customer.id) == (0, 0)
 
 
@@ -167,6 +169,19 @@ async def test_release_gives_a_use_back_never_below_zero(database: Database, fac
     async with database.transaction() as session:
         await service.claim_discount(session, made, customer.id)
     assert await _uses(database, made.id, customer.id) == (1, 1)
+
+
+async def test_claim_of_a_code_deleted_meanwhile_is_refused(database: Database, factory: Factory) -> None:
+    customer = await factory.customer()
+    made = await factory.discount("VANISHED")
+    async with database.transaction() as session:
+        await session.delete(await session.get(Discount, made.id))
+
+    with pytest.raises(InvalidDiscount) as refused:
+        async with database.transaction() as session:
+            await service.claim_discount(session, made, customer.id)
+
+    assert refused.value.reason is DiscountRefusal.unknown
 
 
 async def test_release_of_a_deleted_discount_does_nothing(database: Database, factory: Factory) -> None:

@@ -57,6 +57,11 @@ async def customer_uses(session: AsyncSession, discount_id: int, user_id: int) -
     return int(await session.scalar(query) or 0)
 
 
+async def discount_active(session: AsyncSession, discount_id: int) -> bool | None:
+    """Whether the discount is active as the database has it now; None when it is gone."""
+    return await session.scalar(select(Discount.active).where(Discount.id == discount_id))
+
+
 async def count_use(session: AsyncSession, discount_id: int) -> bool:
     """One more use of an active discount, unless it is used up: False when nothing matched.
 

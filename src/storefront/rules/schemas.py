@@ -20,7 +20,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from storefront.kit.country import Country
-from storefront.kit.schemas import MAX_ID, Count, Id, InputModel, Money, PatchModel, ReadModel
+from storefront.kit.schemas import INTEGRAL, MAX_ID, Count, Id, InputModel, Money, PatchModel, ReadModel
 from storefront.models.rules import CODE_LENGTH
 from storefront.pricing import DiscountKind
 
@@ -45,7 +45,8 @@ Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
 # read the same everywhere (a URL, an email, a receipt).
 Code = Annotated[str, Field(min_length=1, max_length=CODE_LENGTH, pattern=r"^[A-Za-z0-9_-]+$")]
 Amount = Annotated[Money, Field(ge=Decimal(0), le=MAX_AMOUNT)]
-Uses = Annotated[int, Field(ge=1, le=MAX_ID, strict=True)]
+# Strict: JSON `true` or `"5"` is no count (`5.0` is).
+Uses = Annotated[int, Field(ge=1, le=MAX_ID, strict=True), INTEGRAL]
 
 # --- discounts ---------------------------------------------------------------------------
 
@@ -122,7 +123,12 @@ FreeOver = Annotated[
 ]
 Countries = Annotated[
     list[Country],
-    Field(min_length=1, max_length=MAX_COUNTRIES, examples=[["BE", "DE", "FR", "NL"]]),
+    Field(
+        min_length=1,
+        max_length=MAX_COUNTRIES,
+        examples=[["BE", "DE", "FR", "NL"]],
+        json_schema_extra={"uniqueItems": True},
+    ),
 ]
 
 

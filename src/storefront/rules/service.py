@@ -172,17 +172,22 @@ async def applicable_discount(
 async def claim_discount(session: UnitOfWork, discount: Discount, user_id: int) -> None:
     """Count one use of `discount` by `user_id`, never beyond `max_uses` nor
     `max_uses_per_customer`, whatever the concurrency; 422 `invalid_discount`
-    (used up) when there is no use left, and the caller's transaction then
-    rolls back whatever it had counted.
+    (used up, or used up for this customer) when there is no use left, and the
+    caller's transaction then rolls back whatever it had counted.
 
     Every use is counted per customer too, limit or not, so a limit set later
     counts the uses before it.
     """
+    # The discount's row first: every claim takes the same locks in the same
+    # order, and a code deleted meanwhile is refused before its uses are written.
+    if not await repository.count_use(session, discount.id):
+        # Nothing matched: used up, or since switched off or deleted (the reason, read afresh).
+        active = await repository.discount_active(session, discount.id)
+        reasons = {None: DiscountRefusal.unknown, False: DiscountRefusal.inactive, True: DiscountRefusal.used_up}
+        raise InvalidDiscount(reasons[active])
     limit = discount.max_uses_per_customer
     if not await repository.count_customer_use(session, discount.id, user_id, limit=limit):
         raise InvalidDiscount(DiscountRefusal.used_up_for_customer)
-    if not await repository.count_use(session, discount.id):
-        raise InvalidDiscount(DiscountRefusal.used_up)
 
 
 async def release_discount(session: UnitOfWork, discount_id: int, user_id: int) -> None:
