@@ -119,6 +119,8 @@ BAD_BODIES: list[tuple[str, dict[str, Any]]] = [
     ("ends before it starts", {"starts_at": "2027-01-02T00:00:00Z", "ends_at": "2027-01-01T00:00:00Z"}),
     ("ends as it starts", {"starts_at": "2027-01-01T00:00:00Z", "ends_at": "2027-01-01T01:00:00+01:00"}),
     ("a time without an offset", {"ends_at": "2027-01-01T00:00:00"}),
+    ("a time as a number", {"ends_at": 1798761600}),
+    ("a date without a time", {"ends_at": "2027-01-01"}),
     ("a time out of range in UTC", {"ends_at": "9999-12-31T23:59:59-05:00"}),
     ("no uses", {"max_uses": 0}),
     ("no uses per customer", {"max_uses_per_customer": 0}),
@@ -131,6 +133,8 @@ BAD_BODIES: list[tuple[str, dict[str, Any]]] = [
     ("a blank code", {"code": ""}),
     ("a long code", {"code": "X" * 41}),
     ("the use count", {"used": 3}),
+    ("active as a number", {"active": 1}),
+    ("active as a string", {"active": "true"}),
     ("an unknown field", {"colour": "red"}),
 ]
 

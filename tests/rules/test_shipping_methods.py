@@ -83,6 +83,7 @@ BAD_BODIES: list[tuple[str, dict[str, Any]]] = [
     ("a blank name", {"name": "   "}),
     ("a long name", {"name": "N" * 121}),
     ("a code with a slash", {"code": "a/b"}),
+    ("active as a number", {"active": 0}),
     ("an unknown field", {"zones": ["eu"]}),
 ]
 

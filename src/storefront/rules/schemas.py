@@ -38,13 +38,22 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("the time is out of range") from None
 
 
-# A point in time sent by a client: with an offset (a time without one says no
-# moment), kept in UTC.
-Instant = Annotated[AwareDatetime, AfterValidator(_utc)]
+def _text(value: Any) -> Any:
+    # Pydantic would read a number as seconds since 1970; the document says a string.
+    if not isinstance(value, str | datetime):
+        raise ValueError("a time is an ISO 8601 string with an offset, as in 2027-01-01T00:00:00Z")
+    return value
+
+
+# A point in time sent by a client: an ISO 8601 string with an offset (a time
+# without one says no moment), kept in UTC.
+Instant = Annotated[AwareDatetime, BeforeValidator(_text), AfterValidator(_utc)]
 # Codes are matched ignoring case; letters, digits, `-` and `_` only, so they
 # read the same everywhere (a URL, an email, a receipt).
 Code = Annotated[str, Field(min_length=1, max_length=CODE_LENGTH, pattern=r"^[A-Za-z0-9_-]+$")]
 Amount = Annotated[Money, Field(ge=Decimal(0), le=MAX_AMOUNT)]
+# JSON `true`/`false`, not 0 or "yes".
+Active = Annotated[bool, Field(strict=True)]
 # Strict: JSON `true` or `"5"` is no count (`5.0` is).
 Uses = Annotated[int, Field(ge=1, le=MAX_ID, strict=True), INTEGRAL]
 
@@ -78,7 +87,7 @@ class DiscountCreate(InputModel):
     max_uses: MaxUses | None = None
     max_uses_per_customer: MaxUsesPerCustomer | None = None
     min_subtotal: MinSubtotal | None = None
-    active: bool = True
+    active: Active = True
 
 
 class DiscountUpdate(PatchModel):
@@ -94,7 +103,7 @@ class DiscountUpdate(PatchModel):
     max_uses: MaxUses | None = None
     max_uses_per_customer: MaxUsesPerCustomer | None = None
     min_subtotal: MinSubtotal | None = None
-    active: bool | None = None
+    active: Active | None = None
 
 
 class DiscountRead(ReadModel):
@@ -144,7 +153,7 @@ class ShippingMethodCreate(InputModel):
     price: ShippingPrice
     free_over: FreeOver | None = None
     countries: Countries = Field(description="The countries it ships to (ISO 3166-1 alpha-2).")
-    active: bool = True
+    active: Active = True
 
     @field_validator("countries")
     @classmethod
@@ -160,7 +169,7 @@ class ShippingMethodUpdate(PatchModel):
     price: ShippingPrice | None = None
     free_over: FreeOver | None = None
     countries: Countries | None = None
-    active: bool | None = None
+    active: Active | None = None
 
     @field_validator("countries")
     @classmethod
