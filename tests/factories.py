@@ -22,7 +22,19 @@ from storefront.auth.passwords import CURRENT_HASHER
 from storefront.auth.tokens import read_access_token
 from storefront.config import Settings
 from storefront.database import Database
-from storefront.models import Product, ProductOption, ProductVariant, Role, User, option_key
+from storefront.models import (
+    Discount,
+    Product,
+    ProductOption,
+    ProductVariant,
+    Role,
+    ShippingMethod,
+    TaxRate,
+    User,
+    code_key,
+    option_key,
+)
+from storefront.pricing import DiscountKind
 
 PASSWORD = "correct-horse-battery-staple"
 _counter = itertools.count(1)
@@ -141,6 +153,40 @@ class Factory:
             )
             session.add(product)
         return product
+
+    async def discount(self, code: str | None = None, **fields: Any) -> Discount:
+        """A discount code, 10 percent off unless told otherwise; `fields` are the model's."""
+        code = code or f"CODE{next(_counter)}"
+        values: dict[str, Any] = {
+            "kind": DiscountKind.percent,
+            "value": Decimal(10),
+            "active": True,
+            "used": 0,
+        } | fields
+        async with self.database.write_session() as session, session.begin():
+            discount = Discount(code=code, code_key=code_key(code), **values)
+            session.add(discount)
+        return discount
+
+    async def shipping_method(self, code: str | None = None, **fields: Any) -> ShippingMethod:
+        """A shipping method at 4.90 to Germany and France unless told otherwise."""
+        code = code or f"method{next(_counter)}"
+        values: dict[str, Any] = {
+            "name": f"Method {code}",
+            "price": Decimal("4.90"),
+            "countries": ["DE", "FR"],
+            "active": True,
+        } | fields
+        async with self.database.write_session() as session, session.begin():
+            method = ShippingMethod(code=code, code_key=code_key(code), **values)
+            session.add(method)
+        return method
+
+    async def tax_rate(self, country: str = "DE", rate: Decimal = Decimal(19)) -> TaxRate:
+        async with self.database.write_session() as session, session.begin():
+            tax = TaxRate(country=country, rate=rate)
+            session.add(tax)
+        return tax
 
     async def reload(self, model: type[Any], ident: int) -> Any:
         async with self.database.read_session() as session:

@@ -174,6 +174,41 @@ def test_seed_makes_shirts_of_sizes_and_colours_and_products_of_one_variant(db_f
     assert scalar(db_file, "SELECT count(*) FROM orders") == 20
 
 
+def test_seed_adds_the_sample_checkout_rules_once(db_file: Path) -> None:
+    run("db", "upgrade")
+
+    first = run("seed", "--products", "1")
+
+    assert "2 shipping methods, 28 tax rates and 3 discount codes added" in first.output
+    rows = "SELECT code, price, free_over FROM shipping_methods ORDER BY code"
+    with sqlite3.connect(db_file) as connection:
+        methods = connection.execute(rows).fetchall()
+        [countries] = connection.execute("SELECT countries FROM shipping_methods WHERE code = 'standard'").fetchone()
+    standard = json.loads(countries)
+    assert [(code, str(price), free_over and str(free_over)) for code, price, free_over in methods] == [
+        ("express", "14.9", None),
+        ("standard", "4.9", "50"),
+    ]
+    assert {"DE", "FR", "GB", "US"} <= set(standard)
+    assert scalar(db_file, "SELECT rate FROM tax_rates WHERE country = 'DE'") == 19
+    assert scalar(db_file, "SELECT count(*) FROM tax_rates WHERE country = 'US'") == 0
+    assert scalar(db_file, "SELECT kind || ' ' || value FROM discounts WHERE code_key = 'welcome10'") == "percent 10"
+    assert scalar(db_file, "SELECT min_subtotal FROM discounts WHERE code = 'FIVEOFF'") == 25
+    assert scalar(db_file, "SELECT count(*) FROM discounts WHERE ends_at < '2026-01-01'") == 1  # an expired one
+
+    # Run again, after staff changed a rule: nothing is added twice, nothing is overwritten.
+    with sqlite3.connect(db_file) as connection:
+        connection.execute("UPDATE tax_rates SET rate = 7 WHERE country = 'DE'")
+    again = run("seed", "--products", "1")
+
+    assert "0 shipping methods, 0 tax rates and 0 discount codes added" in again.output
+    assert scalar(db_file, "SELECT count(*) FROM shipping_methods") == 2
+    assert scalar(db_file, "SELECT count(*) FROM tax_rates") == 28
+    assert scalar(db_file, "SELECT count(*) FROM discounts") == 3
+    assert scalar(db_file, "SELECT rate FROM tax_rates WHERE country = 'DE'") == 7
+    assert "Checkout rules" not in run("seed", "--products", "1", "--no-rules").output
+
+
 def test_openapi_prints_the_document(db_file: Path) -> None:
     result = run("openapi")
     document = json.loads(result.stdout)

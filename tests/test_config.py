@@ -51,6 +51,7 @@ BAD_VALUES = [
     ({"LOG_FORMAT": "xml"}, "log_format"),
     ({"MAX_BODY_BYTES": "-5"}, "max_body_bytes"),
     ({"CURRENCY": "euro"}, "currency"),
+    ({"PRICES_INCLUDE_TAX": "sometimes"}, "prices_include_tax"),
 ]
 
 
@@ -76,6 +77,12 @@ def test_good_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None
     assert settings.log_level == "DEBUG"
     assert settings.show_docs is False
     assert settings.signing_key() == STRONG_SECRET
+
+
+def test_prices_include_tax_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().prices_include_tax is True
+    monkeypatch.setenv("PRICES_INCLUDE_TAX", "false")
+    assert Settings().prices_include_tax is False
 
 
 def test_list_settings_take_json_or_commas(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storefront import migrations
@@ -188,3 +188,51 @@ def test_downgrade_gives_products_back_their_sku(fresh_url: str) -> None:
     migrations.downgrade(settings, "0006")
 
     assert [tuple(row) for row in _sql(fresh_url, "SELECT id, sku, stock FROM products")] == [(3, "CUP-1", 4)]
+
+
+def _add_discount(url: str, code: str, *, used: int = 0, max_uses: int | None = None) -> None:
+    _sql(
+        url,
+        "INSERT INTO discounts (code, code_key, kind, value, max_uses, active, used, version, created_at, updated_at)"
+        " VALUES (:code, :key, 'percent', 10, :max_uses, true, :used, 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+        code=code,
+        key=code.lower(),
+        used=used,
+        max_uses=max_uses,
+    )
+
+
+def test_the_checkout_rules_arrive_with_their_constraints_and_leave_on_downgrade(fresh_url: str) -> None:
+    settings = Settings(database_url=fresh_url)
+    migrations.upgrade(settings, "0007")
+    _add_user(fresh_url, 1, "ada@example.com", "ada")
+
+    migrations.upgrade(settings)
+
+    _add_discount(fresh_url, "Welcome10", used=2, max_uses=2)
+    _sql(fresh_url, "INSERT INTO discount_customer_uses (discount_id, user_id, uses) VALUES (1, 1, 2)")
+    with pytest.raises(IntegrityError):
+        _add_discount(fresh_url, "WELCOME10")  # the same code in other letters
+    with pytest.raises(IntegrityError):
+        _sql(fresh_url, "UPDATE discounts SET used = 3")  # beyond max_uses
+    with pytest.raises(IntegrityError):
+        _sql(fresh_url, "UPDATE discount_customer_uses SET uses = -1")
+    _sql(
+        fresh_url,
+        "INSERT INTO tax_rates (country, rate, version, created_at, updated_at)"
+        " VALUES ('FI', 25.5, 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+    )
+    with pytest.raises(IntegrityError):
+        _sql(
+            fresh_url,
+            "INSERT INTO tax_rates (country, rate, version, created_at, updated_at)"
+            " VALUES ('FI', 24, 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+        )
+    assert Decimal(str(_sql(fresh_url, "SELECT rate FROM tax_rates")[0][0])) == Decimal("25.5")
+
+    migrations.downgrade(settings, "0007")
+
+    for table in ("discounts", "discount_customer_uses", "shipping_methods", "tax_rates"):
+        with pytest.raises(DBAPIError):
+            _sql(fresh_url, f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed table names
+    assert _sql(fresh_url, "SELECT count(*) FROM users")[0][0] == 1

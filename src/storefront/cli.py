@@ -127,11 +127,14 @@ def seed(
     users: Annotated[int, typer.Option(min=0, max=1_000_000, help="Customers to create.")] = 0,
     orders: Annotated[int, typer.Option(min=0, max=10_000_000, help="Orders to create.")] = 0,
     images: Annotated[bool, typer.Option(help="Give each seeded product a small PNG image.")] = False,
+    rules: Annotated[
+        bool, typer.Option(help="Add the sample shipping methods, tax rates and discount codes that are missing.")
+    ] = True,
 ) -> None:
     """Fill the database with realistic sample data (customers' password: storefront-demo-password)."""
     from rich.progress import Progress
 
-    from storefront.tasks import seed_orders, seed_products, seed_users
+    from storefront.tasks import seed_orders, seed_products, seed_rules, seed_users
 
     settings = _settings()
     if not (products or users or orders):
@@ -152,6 +155,12 @@ def seed(
                 err.print(f"[red]Could not seed {label}:[/red] {exc}")
                 raise typer.Exit(1) from None
     typer.echo(f"Seeded {products} products, {users} users, {orders} orders.")
+    if rules:
+        added = _run(partial(seed_rules, settings))
+        typer.echo(
+            f"Checkout rules: {added.shipping_methods} shipping methods, {added.tax_rates} tax rates "
+            f"and {added.discounts} discount codes added (those already there are kept)."
+        )
 
 
 @app.command()

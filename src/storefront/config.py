@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_region: str = "us-east-1"
     currency: str = Field("EUR", pattern=r"^[A-Z]{3}$")
+    # Prices (and shipping) include tax, which checkout shows as the part of the
+    # total that is tax; false: tax is added on top (`storefront.pricing`).
+    prices_include_tax: bool = True
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(5 * 1024 * 1024, ge=1024)
     # Slow clients: a request's headers must arrive within this many seconds

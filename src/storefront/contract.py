@@ -92,6 +92,25 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("DELETE", "/api/v1/carts/{cart_id}/items/{product_id}"): Operation(
         "carts_items_remove", public=True, cache_control=NO_STORE
     ),
+    ("GET", "/api/v1/discounts"): Operation("discounts_list"),
+    ("POST", "/api/v1/discounts"): Operation("discounts_create", etag=True, location=True),
+    ("GET", "/api/v1/discounts/{discount_id}"): Operation("discounts_read", etag=True, if_none_match=True),
+    ("PATCH", "/api/v1/discounts/{discount_id}"): Operation("discounts_update", etag=True, if_match=True),
+    ("DELETE", "/api/v1/discounts/{discount_id}"): Operation("discounts_delete", if_match=True),
+    ("GET", "/api/v1/shipping-methods"): Operation("shipping_methods_list"),
+    ("POST", "/api/v1/shipping-methods"): Operation("shipping_methods_create", etag=True, location=True),
+    ("GET", "/api/v1/shipping-methods/{shipping_method_id}"): Operation(
+        "shipping_methods_read", etag=True, if_none_match=True
+    ),
+    ("PATCH", "/api/v1/shipping-methods/{shipping_method_id}"): Operation(
+        "shipping_methods_update", etag=True, if_match=True
+    ),
+    ("DELETE", "/api/v1/shipping-methods/{shipping_method_id}"): Operation("shipping_methods_delete", if_match=True),
+    ("GET", "/api/v1/tax-rates"): Operation("tax_rates_list"),
+    ("POST", "/api/v1/tax-rates"): Operation("tax_rates_create", etag=True, location=True),
+    ("GET", "/api/v1/tax-rates/{tax_rate_id}"): Operation("tax_rates_read", etag=True, if_none_match=True),
+    ("PATCH", "/api/v1/tax-rates/{tax_rate_id}"): Operation("tax_rates_update", etag=True, if_match=True),
+    ("DELETE", "/api/v1/tax-rates/{tax_rate_id}"): Operation("tax_rates_delete", if_match=True),
     ("POST", "/api/v1/notifications/email"): Operation("notifications_email_send", location=True),
     ("GET", "/api/v1/notifications"): Operation("notifications_list"),
     ("GET", "/api/v1/notifications/{email_id}"): Operation("notifications_read"),
@@ -176,6 +195,10 @@ TAGS = [
     },
     {"name": "orders", "description": "Orders that take stock all or nothing, and their lifecycle."},
     {"name": "carts", "description": "Baskets held by a secret token, priced live, checked out into orders."},
+    {
+        "name": "rules",
+        "description": "What checkout applies, kept by staff: discount codes, shipping methods, tax rates by country.",
+    },
     {"name": "notifications", "description": "Durable email: queued in the change's transaction, sent by the worker."},
     {"name": "events", "description": "Live events: Server-Sent Events here, WebSockets as the API description says."},
     {"name": "operations", "description": "Liveness, readiness and metrics, for operators."},

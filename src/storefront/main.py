@@ -35,6 +35,9 @@ from storefront.notifications.router import router as notifications_router
 from storefront.ops.docs import mount_docs
 from storefront.ops.router import router as ops_router
 from storefront.orders.router import router as orders_router
+from storefront.rules.router import discounts as discounts_router
+from storefront.rules.router import shipping_methods as shipping_methods_router
+from storefront.rules.router import tax_rates as tax_rates_router
 from storefront.tracing import telemetry_config, tracer_provider
 from storefront.users.router import router as users_router
 
@@ -45,6 +48,9 @@ DOMAIN_ROUTERS = (
     variant_router,
     orders_router,
     carts_router,
+    discounts_router,
+    shipping_methods_router,
+    tax_rates_router,
     notifications_router,
     events_router,
 )

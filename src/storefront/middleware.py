@@ -149,12 +149,14 @@ PAGE_CSP = (
     "frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
 )
 PAGE_PREFIXES = ("/docs", "/redoc", "/admin", "/static/")
-# Answers with personal data or secrets (tokens, addresses, orders) are never
-# kept by a browser or a shared cache, whatever the route says.
+# Answers with personal data or secrets (tokens, addresses, orders, discount
+# codes not yet handed out) are never kept by a browser or a shared cache,
+# whatever the route says.
 PRIVATE_PREFIXES = (
     "/api/v1/auth",
     "/api/v1/users",
     "/api/v1/orders",
+    "/api/v1/discounts",
     "/api/v1/carts",
     "/api/v1/payments",
     "/api/v1/notifications",

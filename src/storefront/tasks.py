@@ -6,6 +6,8 @@ import random
 import struct
 import zlib
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from pydantic import ValidationError
@@ -17,6 +19,7 @@ from storefront.context import AppContext
 from storefront.errors import AppError
 from storefront.kit.storage import Storage, storage_from_settings
 from storefront.models import (
+    Discount,
     Order,
     OrderItem,
     OrderStatus,
@@ -24,9 +27,15 @@ from storefront.models import (
     ProductOption,
     ProductVariant,
     Role,
+    ShippingMethod,
+    TaxRate,
     User,
+    code_key,
     option_key,
 )
+from storefront.pricing import DiscountKind
+from storefront.rules import service as rules
+from storefront.rules.schemas import DiscountCreate, ShippingMethodCreate, TaxRateCreate
 from storefront.users.schemas import UserCreate
 
 ADJECTIVES = ["Classic", "Organic", "Handmade", "Compact", "Vintage", "Eco", "Deluxe", "Everyday", "Travel", "Studio"]
@@ -259,5 +268,70 @@ async def seed_orders(settings: Settings, count: int, advance: Callable[[int], o
                 )
             done += size
             advance(size)
+    finally:
+        await context.stop()
+
+
+# Sample checkout rules: shipping to the EU, the UK and the US, those countries'
+# standard VAT rates (sample figures: check them before selling), and three codes.
+EU = ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+      "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"]  # fmt: skip
+SHIPPING_METHODS = [
+    ShippingMethodCreate(
+        code="standard", name="Standard delivery", price=Decimal("4.90"), free_over=Decimal("50.00"),
+        countries=[*EU, "GB", "US"],
+    ),
+    ShippingMethodCreate(
+        code="express", name="Express delivery", price=Decimal("14.90"),
+        countries=["AT", "BE", "DE", "DK", "ES", "FR", "IE", "IT", "LU", "NL", "PT", "SE", "GB", "US"],
+    ),
+]  # fmt: skip
+# The US taxes sales by state, not at one national rate: it has none here.
+VAT_RATES = {
+    "AT": "20", "BE": "21", "BG": "20", "CY": "19", "CZ": "21", "DE": "19", "DK": "25", "EE": "24", "ES": "21",
+    "FI": "25.5", "FR": "20", "GR": "24", "HR": "25", "HU": "27", "IE": "23", "IT": "22", "LT": "21", "LU": "17",
+    "LV": "21", "MT": "18", "NL": "21", "PL": "23", "PT": "23", "RO": "21", "SE": "25", "SI": "22", "SK": "23",
+    "GB": "20",
+}  # fmt: skip
+DISCOUNTS = [
+    DiscountCreate(code="WELCOME10", kind=DiscountKind.percent, value=Decimal(10), max_uses_per_customer=1),
+    DiscountCreate(code="FIVEOFF", kind=DiscountKind.fixed, value=Decimal(5), min_subtotal=Decimal(25)),
+    DiscountCreate(
+        code="SUMMER25",
+        kind=DiscountKind.percent,
+        value=Decimal(25),
+        starts_at=datetime(2025, 6, 1, tzinfo=UTC),
+        ends_at=datetime(2025, 9, 1, tzinfo=UTC),
+    ),
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SeededRules:
+    """How many of each rule a seed added (those already there are left as they are)."""
+
+    shipping_methods: int
+    tax_rates: int
+    discounts: int
+
+
+async def seed_rules(settings: Settings) -> SeededRules:
+    """The sample shipping methods, tax rates and discount codes that are missing; run it again and nothing changes."""
+    context = AppContext.create(settings)  # publishes what it causes; listens to nothing
+    try:
+        async with context.database.transaction() as session:
+            methods = set(await session.scalars(select(ShippingMethod.code_key)))
+            countries = set(await session.scalars(select(TaxRate.country)))
+            codes = set(await session.scalars(select(Discount.code_key)))
+            new_methods = [method for method in SHIPPING_METHODS if code_key(method.code) not in methods]
+            new_rates = [TaxRateCreate(country=c, rate=Decimal(r)) for c, r in VAT_RATES.items() if c not in countries]
+            new_discounts = [discount for discount in DISCOUNTS if code_key(discount.code) not in codes]
+            for method in new_methods:
+                await rules.create_shipping_method(session, method)
+            for rate in new_rates:
+                await rules.create_tax_rate(session, rate)
+            for discount in new_discounts:
+                await rules.create_discount(session, discount)
+        return SeededRules(len(new_methods), len(new_rates), len(new_discounts))
     finally:
         await context.stop()

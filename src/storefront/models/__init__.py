@@ -5,6 +5,7 @@ from storefront.models.idempotency import IdempotencyRecord
 from storefront.models.order import Order, OrderItem, OrderStatus
 from storefront.models.outbox import Audience, Email, EmailStatus, Event, StreamTicket
 from storefront.models.product import Product, ProductOption, ProductVariant, option_key
+from storefront.models.rules import Discount, DiscountCustomerUse, ShippingMethod, TaxRate, code_key
 from storefront.models.session import ApiKey, AuthSession, PasswordResetToken, RefreshToken
 from storefront.models.user import Role, User
 
@@ -14,6 +15,8 @@ __all__ = [
     "AuthSession",
     "Cart",
     "CartItem",
+    "Discount",
+    "DiscountCustomerUse",
     "Email",
     "EmailStatus",
     "Event",
@@ -27,7 +30,10 @@ __all__ = [
     "ProductVariant",
     "RefreshToken",
     "Role",
+    "ShippingMethod",
     "StreamTicket",
+    "TaxRate",
     "User",
+    "code_key",
     "option_key",
 ]

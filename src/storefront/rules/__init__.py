@@ -1,0 +1,1 @@
+"""The checkout rules staff configure: discount codes, shipping methods and tax rates."""
