@@ -15,9 +15,14 @@ from storefront.catalog.notify import Lowered
 from storefront.models import Order, OrderStatus, Product, ProductVariant, User
 
 
+def _whole() -> Select[Order]:
+    """Orders with what every read of one shows: its lines and its payment."""
+    return select(Order).options(selectinload(Order.items), selectinload(Order.payment))
+
+
 def readable_by(viewer: User) -> Select[Order]:
     """Orders `viewer` may read (staff and admins all, customers their own): lists, reads and exports."""
-    query = select(Order).options(selectinload(Order.items))
+    query = _whole()
     return query if viewer.is_staff else query.where(Order.user_id == viewer.id)
 
 
