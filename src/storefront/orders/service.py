@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from storefront import pricing
@@ -207,6 +208,24 @@ async def change_status(session: UnitOfWork, actor: User, order: Order, status: 
     if status == OrderStatus.paid:
         payments.succeeded(order)
     return await _move(session, order, status)
+
+
+async def expire(session: UnitOfWork, order_id: int, now: datetime) -> Order | None:
+    """Cancel one order left unpaid past its `payment_due_at`, if it still is: the order, or None.
+
+    The claim is the conditional UPDATE (`repository.claim_unpaid`): of any number of
+    workers trying the same order, one changes the row and the others find it no longer
+    pending. Its stock is returned in the same transaction, so a worker that dies before
+    committing leaves the order pending, stock taken, for the next run.
+    """
+    if not await repository.claim_unpaid(session, order_id, now):
+        return None
+    order = await repository.get_claimed(session, order_id)
+    await _release(session, order)
+    payments.abandoned(order)
+    await session.flush()
+    await notify.status_changed(session, order, str(OrderStatus.pending), email="order_expired")
+    return order
 
 
 async def _release(session: UnitOfWork, order: Order) -> None:
