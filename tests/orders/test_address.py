@@ -3,6 +3,8 @@ addresses (one line of text) still read back."""
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
 import pytest
@@ -81,7 +83,7 @@ async def test_an_address_from_before_structured_addresses_still_reads(
     client: AsyncClient, factory: Factory, database: Database
 ) -> None:
     """As migration 0009 leaves it: the old text in `line1`, the fields it could not tell empty."""
-    buyer = await factory.customer()
+    buyer, staff = await factory.customer(), await factory.staff()
     legacy = {"name": "", "line1": "1 Main Street, 1000 Brussels, Belgium", "line2": None, "city": "",
               "postal_code": "", "region": None, "country": "", "phone": None}  # fmt: skip
     async with database.transaction() as session:
@@ -90,6 +92,9 @@ async def test_an_address_from_before_structured_addresses_still_reads(
         session.add(order)
 
     read = await client.get(f"{ORDERS}/{order.id}", headers=buyer.headers)
+    exported = await client.get(f"{ORDERS}/export", params={"format": "csv"}, headers=staff.headers)
 
     assert read.status_code == 200, read.text
     assert read.json()["shipping_address"] == legacy
+    [row] = list(csv.DictReader(io.StringIO(exported.text)))
+    assert (row["shipping_line1"], row["shipping_country"]) == ("1 Main Street, 1000 Brussels, Belgium", "")
