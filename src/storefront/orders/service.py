@@ -1,4 +1,5 @@
-"""Order rules: what a viewer lists, all-or-nothing stock, server-side totals, the status machine.
+"""Order rules: what a viewer lists, all-or-nothing stock, server-side totals, the status machine,
+the payment deadline.
 
 Services flush, never commit: the request boundary does, so a failure
 anywhere rolls back every stock change made for the order.
