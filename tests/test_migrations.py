@@ -236,3 +236,98 @@ def test_the_checkout_rules_arrive_with_their_constraints_and_leave_on_downgrade
         with pytest.raises(DBAPIError):
             _sql(fresh_url, f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed table names
     assert _sql(fresh_url, "SELECT count(*) FROM users")[0][0] == 1
+
+
+def test_upgrade_keeps_an_old_address_whole_and_gives_orders_empty_breakdowns(fresh_url: str) -> None:
+    settings = Settings(database_url=fresh_url)
+    migrations.upgrade(settings, "0007")
+    _add_user(fresh_url, 1, "ada@example.com", "ada")
+    _sql(
+        fresh_url,
+        "INSERT INTO products (id, name, price, stock, archived, version, created_at, updated_at)"
+        " VALUES (3, 'Cup', 12.50, 4, false, 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+    )
+    _sql(
+        fresh_url,
+        "INSERT INTO product_variants (id, product_id, options, option_key, price, stock, archived, position, version,"
+        " created_at, updated_at) VALUES (7, 3, '{}', '[]', 12.50, 4, false, 0, 1,"
+        " '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+    )
+    _sql(
+        fresh_url,
+        "INSERT INTO orders (id, user_id, status, subtotal, total, currency, shipping_address, version, created_at,"
+        " updated_at) VALUES (1, 1, 'pending', 25.00, 25.00, 'EUR', :address, 1, '2026-11-01 00:00:00',"
+        " '2026-11-01 00:00:00'), (2, 1, 'paid', 25.00, 25.00, 'EUR', NULL, 1, '2026-11-01 00:00:00',"
+        " '2026-11-01 00:00:00')",
+        address='1 Main Street, "Rue" 2, 1000 Brussels',
+    )
+    _sql(
+        fresh_url,
+        "INSERT INTO order_items (id, order_id, product_id, variant_id, options, name, unit_price, quantity,"
+        " line_total) VALUES (1, 1, 3, 7, '{}', 'Cup', 12.50, 2, 25.00)",
+    )
+
+    migrations.upgrade(settings)
+
+    rows = _sql(
+        fresh_url,
+        "SELECT id, shipping_address, discount_code, discount_total, shipping_method, shipping_total, tax_total,"
+        " refunded_total, payment_due_at FROM orders ORDER BY id",
+    )
+    legacy = {"name": "", "line1": '1 Main Street, "Rue" 2, 1000 Brussels', "line2": None, "city": "",
+              "postal_code": "", "region": None, "country": "", "phone": None}  # fmt: skip
+    assert [(row[0], _json(row[1]), row[2], *map(Decimal, row[3:4]), row[4], *map(Decimal, row[5:8]), row[8])
+            for row in rows] == [
+        (1, legacy, None, Decimal(0), None, Decimal(0), Decimal(0), Decimal(0), None),
+        (2, None, None, Decimal(0), None, Decimal(0), Decimal(0), Decimal(0), None),
+    ]  # fmt: skip
+    lines = _sql(fresh_url, "SELECT discount, tax FROM order_items")
+    assert [(Decimal(row[0]), Decimal(row[1])) for row in lines] == [(Decimal(0), Decimal(0))]
+    assert _sql(fresh_url, "SELECT count(*) FROM payments")[0][0] == 0
+    # What the app reads of it.
+    from storefront.kit.address import AddressRead
+
+    assert AddressRead.model_validate(legacy).model_dump() == legacy
+    # One payment per order.
+    _sql(
+        fresh_url,
+        "INSERT INTO payments (order_id, provider, status, amount, currency, refunded_total, created_at, updated_at)"
+        " VALUES (1, 'manual', 'requires_action', 25.00, 'EUR', 0, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+    )
+    with pytest.raises(IntegrityError):
+        _sql(
+            fresh_url,
+            "INSERT INTO payments (order_id, provider, status, amount, currency, refunded_total, created_at,"
+            " updated_at) VALUES (1, 'manual', 'succeeded', 25.00, 'EUR', 0, '2026-11-01 00:00:00',"
+            " '2026-11-01 00:00:00')",
+        )
+
+
+def test_downgrade_gives_addresses_back_as_one_line(fresh_url: str) -> None:
+    settings = Settings(database_url=fresh_url)
+    migrations.upgrade(settings, "0007")
+    _add_user(fresh_url, 1, "ada@example.com", "ada")
+    _sql(
+        fresh_url,
+        "INSERT INTO orders (id, user_id, status, subtotal, total, currency, shipping_address, version, created_at,"
+        " updated_at) VALUES (1, 1, 'pending', 5, 5, 'EUR', 'Old Street 1, Ghent', 1, '2026-11-01 00:00:00',"
+        " '2026-11-01 00:00:00')",
+    )
+    migrations.upgrade(settings)
+    structured = {"name": "Ada Lovelace", "line1": "1 Main Street", "line2": None, "city": "Berlin",
+                  "postal_code": "10115", "region": None, "country": "DE", "phone": "+49 30 1234567"}  # fmt: skip
+    _sql(
+        fresh_url,
+        "INSERT INTO orders (id, user_id, status, subtotal, discount_total, shipping_total, tax_total, total,"
+        " refunded_total, currency, shipping_address, version, created_at, updated_at) VALUES (2, 1, 'refunded', 5,"
+        " 0, 0, 0, 5, 5, 'EUR', :address, 1, '2026-11-01 00:00:00', '2026-11-01 00:00:00')",
+        address=json.dumps(structured),
+    )
+
+    migrations.downgrade(settings, "0007")
+
+    rows = _sql(fresh_url, "SELECT id, status, shipping_address FROM orders ORDER BY id")
+    assert [tuple(row) for row in rows] == [
+        (1, "pending", "Old Street 1, Ghent"),
+        (2, "cancelled", "Ada Lovelace, 1 Main Street, 10115 Berlin, DE, +49 30 1234567"),
+    ]

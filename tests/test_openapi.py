@@ -325,7 +325,7 @@ def test_required_text_is_documented_as_not_blank(document: dict[str, Any]) -> N
         "ProductCreate.name",
         "ProductUpdate.category",
         "ApiKeyCreate.name",
-        "OrderCreate.shipping_address",
+        "Address.line1",
         "LoginRequest.username",
         "EmailCreate.subject",
         "UserRegister.username",

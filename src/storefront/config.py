@@ -45,6 +45,26 @@ class Environment(StrEnum):
     production = "production"
 
 
+class PaymentProviderName(StrEnum):
+    """Who takes the payments of a deployment (`PAYMENT_PROVIDER`)."""
+
+    manual = "manual"  # bank transfer or cash on delivery: staff record the payment
+
+
+# What `MANUAL_PAYMENT_INSTRUCTIONS` may name, with an example of each (the check at start-up uses them).
+MANUAL_PAYMENT_PLACEHOLDERS = {
+    "order_id": 42,
+    "reference": "ORDER-42",
+    "amount": "129.90",
+    "currency": "EUR",
+    "due_date": "2026-12-10",
+}
+DEFAULT_MANUAL_PAYMENT_INSTRUCTIONS = (
+    "Please pay {amount} {currency} by bank transfer by {due_date}, quoting {reference} "
+    "(your order number #{order_id}) as the payment reference. Orders unpaid by then are cancelled."
+)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
 
@@ -103,6 +123,10 @@ class Settings(BaseSettings):
     product_cache_seconds: float = Field(30.0, ge=0, le=3600)
     stock_low_threshold: int = Field(5, ge=0, le=1_000_000)
     cart_ttl_days: int = Field(30, ge=1, le=3650)
+    # Payments
+    payment_provider: PaymentProviderName = PaymentProviderName.manual
+    manual_payment_days: int = Field(7, ge=1, le=365)
+    manual_payment_instructions: str = Field(DEFAULT_MANUAL_PAYMENT_INSTRUCTIONS, min_length=1, max_length=2000)
     # Trusted hosts
     # Host names this app answers for (`*.example.com` for its subdomains); empty: any.
     trusted_hosts: Annotated[list[str], NoDecode] = []
@@ -163,6 +187,19 @@ class Settings(BaseSettings):
                 parse(value)
             except ValueError:
                 raise ValueError("must be in the limits notation, e.g. 5/15 minutes or 600/minute") from None
+        return value
+
+    @field_validator("manual_payment_instructions")
+    @classmethod
+    def _instructions(cls, value: str) -> str:
+        """Only the known placeholders, each in braces: a typo stops the start, not an order."""
+        try:
+            value.format(**MANUAL_PAYMENT_PLACEHOLDERS)
+        except (KeyError, IndexError, ValueError) as exc:
+            known = ", ".join(f"{{{name}}}" for name in MANUAL_PAYMENT_PLACEHOLDERS)
+            raise ValueError(
+                f"not a template ({exc!s}): the placeholders are {known}, `{{{{` and `}}}}` braces"
+            ) from None
         return value
 
     @field_validator("storage_url")

@@ -28,6 +28,8 @@ from storefront.kit.ratelimit import RateLimiter
 from storefront.kit.routing import JSONRoute, writing
 from storefront.kit.storage import Storage, storage_from_settings
 from storefront.messages import PublishedEvent
+from storefront.payments.adapters import provider_from_settings
+from storefront.payments.provider import PaymentProvider
 from storefront.uow import Pending, UnitOfWork
 
 
@@ -69,6 +71,7 @@ class AppContext:
     product_cache: ProductCache
     rate_limiter: RateLimiter
     storage: Storage
+    payments: PaymentProvider
     jobs: JobSignal
     streams: StreamCounter
 
@@ -87,6 +90,7 @@ class AppContext:
             product_cache=cache,
             rate_limiter=rate_limiter or RateLimiter(settings),
             storage=storage_from_settings(settings),
+            payments=provider_from_settings(settings),
             jobs=jobs,
             streams=StreamCounter(settings.stream_max_per_user, per_address=settings.ws_max_per_address),
         )
@@ -137,10 +141,15 @@ async def _rate_limiter(connection: HTTPConnection) -> RateLimiter:
     return app_context(connection).rate_limiter
 
 
+async def _payments(connection: HTTPConnection) -> PaymentProvider:
+    return app_context(connection).payments
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
 DatabaseDep = Annotated[Database, Depends(_database)]
 StorageDep = Annotated[Storage, Depends(_storage)]
 RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]
+PaymentsDep = Annotated[PaymentProvider, Depends(_payments)]
 
 
 async def get_session(connection: HTTPConnection) -> AsyncIterator[UnitOfWork]:

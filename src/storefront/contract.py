@@ -82,6 +82,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/orders"): Operation("orders_list"),
     ("GET", "/api/v1/orders/export"): Operation("orders_export"),
     ("GET", "/api/v1/orders/{order_id}"): Operation("orders_read", etag=True, if_none_match=True),
+    ("GET", "/api/v1/orders/{order_id}/payment"): Operation("orders_payment_read", cache_control=NO_STORE),
     ("POST", "/api/v1/orders/{order_id}/cancel"): Operation("orders_cancel", etag=True, if_match=True),
     ("POST", "/api/v1/orders/{order_id}/status"): Operation("orders_status_change", etag=True, if_match=True),
     ("POST", "/api/v1/carts"): Operation("carts_create", public=True, location=True, cache_control=NO_STORE),

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pydantic import ValidationError
 from sqlalchemy import func, insert, select
 
+from storefront import pricing
 from storefront.auth import accounts
 from storefront.config import Settings
 from storefront.context import AppContext
@@ -206,6 +207,10 @@ async def seed_users(settings: Settings, count: int, advance: Callable[[int], ob
         await context.stop()
 
 
+# Seeded orders are history without payments or refunds: any status but `refunded`.
+SEEDED_STATUSES = [status for status in OrderStatus if status is not OrderStatus.refunded]
+
+
 async def seed_orders(settings: Settings, count: int, advance: Callable[[int], object], batch: int = 1000) -> None:
     """Orders by random customers for random variants, in every status.
 
@@ -235,13 +240,13 @@ async def seed_orders(settings: Settings, count: int, advance: Callable[[int], o
             for _ in range(size):
                 chosen = rng.sample(products, k=min(len(products), rng.randint(1, 4)))
                 items = [(p, rng.randint(1, 3)) for p in chosen]
-                total = sum((p.price * q for p, q in items), start=Decimal("0.00"))
+                breakdown = pricing.price([pricing.Line(p.price, q) for p, q in items])
                 orders.append(
                     {
                         "user_id": rng.choice(user_ids),
-                        "status": rng.choice(list(OrderStatus)),
-                        "subtotal": total,
-                        "total": total,
+                        "status": rng.choice(SEEDED_STATUSES),
+                        "subtotal": breakdown.subtotal,
+                        "total": breakdown.total,
                         "currency": settings.currency,
                     }
                 )
@@ -260,7 +265,7 @@ async def seed_orders(settings: Settings, count: int, advance: Callable[[int], o
                             "options": p.options,
                             "unit_price": p.price,
                             "quantity": q,
-                            "line_total": p.price * q,
+                            "line_total": pricing.Line(p.price, q).total,
                         }
                         for order_id, items in zip(ids, lines, strict=True)
                         for p, q in items

@@ -1,4 +1,4 @@
-"""The job worker: delivers queued emails and keeps the outbox tidy.
+"""The job worker: delivers queued emails, cancels orders left unpaid, and keeps the outbox tidy.
 
 Delivery is at least once. A worker leases a batch of due emails (PostgreSQL:
 `FOR UPDATE SKIP LOCKED`, so workers never take the same row; SQLite: one
@@ -7,6 +7,9 @@ holds the lease. A failure is retried with exponential backoff and ends
 `failed` with the reason after the last attempt. A worker that dies mid-flight
 leaves leases that expire, and another worker takes those emails again. On
 stop, a worker finishes what it holds (bounded) and releases the rest.
+
+Every minute it also cancels the orders whose payment is overdue
+(`orders.expiry`), each claimed by one worker however many run.
 
 It runs inside `storefront serve` by default and as `storefront worker` for
 scale-out; any number of each may run side by side.
@@ -32,10 +35,12 @@ from storefront.db import utcnow
 from storefront.log import get_logger
 from storefront.models import Email, EmailStatus
 from storefront.notifications.mailer import Mailer, build_message, mailer_from_settings
+from storefront.orders import expiry
 
 log = get_logger("storefront.worker")
 MAX_BACKOFF_SECONDS = 3600.0
 MAINTENANCE_SECONDS = 3600.0
+EXPIRY_SECONDS = 60.0
 STOP_GRACE_SECONDS = 10.0
 # Emails whose body holds a secret (a reset token): once delivered, the outbox
 # keeps no copy of it.
@@ -54,6 +59,7 @@ class Worker:
         self._stopping = asyncio.Event()
         self._held: set[int] = set()
         self._next_maintenance = 0.0
+        self._next_expiry = 0.0
 
     def notify(self) -> None:
         """New work was committed: look now instead of at the next poll."""
@@ -67,6 +73,9 @@ class Worker:
             self._wake.clear()
             try:
                 delivered = await self.run_once()
+                if loop.time() >= self._next_expiry:
+                    await self.cancel_unpaid()
+                    self._next_expiry = loop.time() + EXPIRY_SECONDS
                 if loop.time() >= self._next_maintenance:
                     await self.maintain()
                     self._next_maintenance = loop.time() + MAINTENANCE_SECONDS
@@ -184,6 +193,10 @@ class Worker:
                 .execution_options(synchronize_session=False)
             )
         self._held.clear()
+
+    async def cancel_unpaid(self) -> list[int]:
+        """Cancel the orders whose payment is overdue (one batch); the ids this worker cancelled."""
+        return await expiry.cancel_unpaid(self.database)
 
     async def maintain(self) -> dict[str, int]:
         """Prune what has served its purpose, by every domain's retention rules."""

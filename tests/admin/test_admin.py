@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from httpx import AsyncClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storefront.config import Settings
 from storefront.database import Database
-from storefront.models import Email, EmailStatus, Event, Product, User
+from storefront.models import Email, EmailStatus, Event, Payment, Product, User
 from tests.factories import PASSWORD, Actor, Factory
 
 
@@ -189,3 +189,29 @@ async def test_admin_refuses_a_price_for_a_product_of_several_variants(client: A
     assert response.status_code == 400
     assert "several variants" in response.text
     assert (await factory.reload(Product, product.id)).price == product.price
+
+
+async def test_admin_shows_orders_with_their_payment_and_never_a_client_secret(
+    client: AsyncClient, factory: Factory, database: Database
+) -> None:
+    admin, buyer = await factory.admin(), await factory.customer()
+    product = await factory.product()
+    placed = await client.post(
+        "/api/v1/orders", json={"items": [{"product_id": product.id, "quantity": 1}]}, headers=buyer.headers
+    )
+    order_id = placed.json()["id"]
+    async with database.transaction() as session:
+        await session.execute(update(Payment).values(client_secret="pi_1_secret_do_not_show"))
+        payment_id = await session.scalar(select(Payment.id).where(Payment.order_id == order_id))
+    await admin_login(client, admin)
+
+    order = await client.get(f"/admin/order/details/{order_id}")
+    payments = await client.get("/admin/payment/list")
+    payment = await client.get(f"/admin/payment/details/{payment_id}")
+
+    assert order.status_code == 200
+    assert payments.status_code == 200
+    assert f"ORDER-{order_id}" in payments.text
+    assert payment.status_code == 200
+    assert "requires_action" in payment.text
+    assert "secret_do_not_show" not in payments.text + payment.text + order.text

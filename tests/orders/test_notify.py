@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from decimal import Decimal
+
 from httpx import AsyncClient
 from sqlalchemy import select
 
@@ -120,3 +123,51 @@ async def test_the_confirmation_names_the_variants(client: AsyncClient, factory:
     assert "1 \u00d7 Tee (Size: M, Colour: Blue) [TEE-M-B] at 10.00" in email.body_text
     assert email.body_html is not None
     assert "Tee (Size: M, Colour: Blue) <small>TEE-M-B</small>" in email.body_html
+
+
+async def test_the_confirmation_shows_the_breakdown_and_how_to_pay(
+    client: AsyncClient, factory: Factory, database: Database
+) -> None:
+    buyer = await factory.customer(full_name="Ada Lovelace")
+    cup = await factory.product(name="Cup", price=Decimal("12.10"))
+    pot = await factory.product(name="Pot", price=Decimal("0.10"))
+    address = {
+        "name": "Ada Lovelace",
+        "line1": "1 Main Street",
+        "city": "Berlin",
+        "postal_code": "10115",
+        "country": "DE",
+    }
+
+    placed = await client.post(
+        ORDERS,
+        json={
+            "items": [{"product_id": cup.id, "quantity": 3}, {"product_id": pot.id, "quantity": 1}],
+            "shipping_address": address,
+        },
+        headers=buyer.headers,
+    )
+
+    order = placed.json()
+    [email], _ = await outbox(database)
+    due = datetime.fromisoformat(order["payment_due_at"]).strftime("%Y-%m-%d %H:%M UTC")
+    text = email.body_text
+    for line in (
+        "3 \u00d7 Cup at 12.10 = 36.30 EUR",
+        "1 \u00d7 Pot at 0.10 = 0.10 EUR",
+        "Subtotal: 36.40 EUR",
+        "Discount: 0.00 EUR",
+        "Shipping: 0.00 EUR",
+        "Tax: 0.00 EUR",
+        "Total: 36.40 EUR",
+        "Shipping to:\n  Ada Lovelace\n  1 Main Street\n  10115 Berlin\n  DE",
+        f"How to pay:\n{order['payment']['instructions']}",
+        f"Payment is due by {due}",
+    ):
+        assert line in text, line
+    assert f"#{order['id']}" in order["payment"]["instructions"]
+    assert "36.40 EUR" in order["payment"]["instructions"]
+    html = email.body_html or ""
+    for cell in ("<td>Subtotal</td><td>36.40 EUR</td>", "<td>Tax</td><td>0.00 EUR</td>", "<strong>36.40 EUR</strong>"):
+        assert cell in html, cell
+    assert order["payment"]["instructions"] in html

@@ -14,6 +14,7 @@ from storefront.models import Order, OrderItem, Product
 from tests.factories import Factory
 
 ORDERS = "/api/v1/orders"
+ADDRESS = {"name": "Ada Lovelace", "line1": "1 Main Street", "city": "Berlin", "postal_code": "10115", "country": "de"}
 
 
 async def count_orders(database: Database) -> int:
@@ -30,7 +31,7 @@ async def test_place_order_takes_stock_and_copies_prices(client: AsyncClient, fa
         ORDERS,
         json={
             "items": [{"product_id": cup.id, "quantity": 3}, {"product_id": pot.id, "quantity": 3}],
-            "shipping_address": "1 Main Street",
+            "shipping_address": ADDRESS,
             "note": "ring twice",
         },
         headers=buyer.headers,
@@ -46,7 +47,7 @@ async def test_place_order_takes_stock_and_copies_prices(client: AsyncClient, fa
     cup_variant = (await factory.reload(Product, cup.id)).variants[0].id
     pot_variant = (await factory.reload(Product, pot.id)).variants[0].id
     # A product of one variant: the line names it, with its (empty) options and SKU.
-    line: dict[str, object] = {"sku": None, "options": {}, "quantity": 3}
+    line: dict[str, object] = {"sku": None, "options": {}, "quantity": 3, "discount": "0.00", "tax": "0.00"}
     assert order["items"] == [
         {"product_id": cup.id, "variant_id": cup_variant, "name": "Cup", "unit_price": "12.10", "line_total": "36.30"}
         | line,
@@ -55,7 +56,12 @@ async def test_place_order_takes_stock_and_copies_prices(client: AsyncClient, fa
     ]
     assert order["subtotal"] == "36.60"
     assert order["total"] == "36.60"
-    assert order["shipping_address"] == "1 Main Street"
+    # No discount, shipping or tax rules yet: the subtotal is the total.
+    assert (order["discount_code"], order["discount_total"]) == (None, "0.00")
+    assert (order["shipping_method"], order["shipping_total"], order["tax_total"]) == (None, "0.00", "0.00")
+    assert order["refunded_total"] == "0.00"
+    assert order["shipping_address"] == ADDRESS | {"country": "DE", "line2": None, "region": None, "phone": None}
+    assert order["note"] == "ring twice"
     assert (await factory.reload(Product, cup.id)).stock == 2
     assert (await factory.reload(Product, pot.id)).stock == 0
 

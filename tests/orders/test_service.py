@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from storefront.config import Settings
 from storefront.database import Database
 from storefront.kit.pagination import Page, Sort
 from storefront.models import Order, User
 from storefront.orders import service
 from storefront.orders.schemas import OrderCreate, OrderLineCreate
 from storefront.orders.service import OrderFilters
+from storefront.payments.adapters import provider_from_settings
 from tests.factories import Factory
 
 BY_ID = Sort(field="id", descending=False)
 ALL = Page(skip=0, limit=20)
+PROVIDER = provider_from_settings(Settings(_env_file=None))
 
 
 async def _place(database: Database, buyer: User, product_id: int) -> Order:
     async with database.transaction() as uow:
         body = OrderCreate(items=[OrderLineCreate(product_id=product_id, quantity=1)])
-        return await service.place(uow, buyer, body, currency="EUR", stock_low_threshold=0)
+        return await service.place(uow, buyer, body, payment_provider=PROVIDER, currency="EUR", stock_low_threshold=0)
 
 
 async def test_list_orders_reads_what_the_viewer_may(database: Database, factory: Factory) -> None:

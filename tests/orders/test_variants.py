@@ -54,6 +54,8 @@ async def test_an_order_line_names_a_variant_and_keeps_what_was_sold(client: Asy
             "unit_price": "21.00",
             "quantity": 2,
             "line_total": "42.00",
+            "discount": "0.00",
+            "tax": "0.00",
         }
     ]
     assert response.json()["total"] == "42.00"

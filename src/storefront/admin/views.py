@@ -20,7 +20,7 @@ from storefront.catalog.schemas import ProductUpdate
 from storefront.context import AppContext
 from storefront.db import utcnow
 from storefront.errors import AppError
-from storefront.models import Email, EmailStatus, Order, OrderItem, Product, ProductVariant, User
+from storefront.models import Email, EmailStatus, Order, OrderItem, Payment, Product, ProductVariant, User
 from storefront.users import service as user_service
 from storefront.users.schemas import UserAdminUpdate
 
@@ -113,10 +113,42 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
         can_create = False
         can_edit = False
         can_delete = False
-        column_list = [Order.id, Order.user_id, Order.status, Order.total, Order.currency, Order.created_at]
+        column_list = [
+            Order.id,
+            Order.user_id,
+            Order.status,
+            Order.total,
+            Order.currency,
+            Order.created_at,
+            Order.payment_due_at,
+        ]
         column_searchable_list = [Order.status]
-        column_sortable_list = [Order.id, Order.total, Order.created_at]
+        column_sortable_list = [Order.id, Order.total, Order.created_at, Order.payment_due_at]
         column_default_sort = (Order.id, True)
+        column_details_exclude_list = [Order.items, Order.payment]
+
+    class PaymentAdmin(ModelView, model=Payment):
+        # Recorded through the orders (staff mark an order paid): read here, never edited.
+        name_plural = "Payments"
+        icon = "fa-solid fa-money-bill"
+        can_create = False
+        can_edit = False
+        can_delete = False
+        column_list = [
+            Payment.id,
+            Payment.order_id,
+            Payment.provider,
+            Payment.status,
+            Payment.amount,
+            Payment.currency,
+            Payment.provider_reference,
+            Payment.refunded_total,
+            Payment.updated_at,
+        ]
+        column_searchable_list = [Payment.provider_reference, Payment.status]
+        column_sortable_list = [Payment.id, Payment.order_id, Payment.updated_at]
+        column_default_sort = (Payment.id, True)
+        column_details_exclude_list = [Payment.order, Payment.client_secret]
 
     class OrderLineAdmin(ModelView, model=OrderItem):
         # What was sold, as it was sold: the variant's SKU and option values are copies.
@@ -176,6 +208,6 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
         middlewares=[Middleware(RelativeRedirects)],
     )
     app.add_route("/admin", to_admin_index, include_in_schema=False)
-    for view in (UserAdmin, ProductAdmin, VariantAdmin, OrderAdmin, OrderLineAdmin, EmailAdmin):
+    for view in (UserAdmin, ProductAdmin, VariantAdmin, OrderAdmin, OrderLineAdmin, PaymentAdmin, EmailAdmin):
         admin.add_view(view)
     return admin

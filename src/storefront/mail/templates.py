@@ -12,6 +12,7 @@ SUBJECTS = {
     "welcome": "Welcome to {shop}",
     "order_confirmation": "Your order #{order[id]} is confirmed",
     "order_status": "Your order #{order[id]} is now {order[status]}",
+    "order_expired": "Your order #{order[id]} was cancelled: no payment arrived in time",
     "password_reset": "Reset your {shop} password",
 }
 

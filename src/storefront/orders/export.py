@@ -1,9 +1,10 @@
-"""The orders export of what the viewer may read: CSV (one row per order, its lines with
-their variants in `items`) or JSON Lines (whole orders)."""
+"""The orders export of what the viewer may read: CSV (one row per order, its totals, payment
+and shipping address in columns, its lines with their variants in `items`) or JSON Lines (whole orders)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -14,22 +15,47 @@ from storefront.models import Order, OrderItem, User
 from storefront.orders import repository
 from storefront.orders.schemas import OrderRead
 
-HEADER = ("id", "user_id", "status", "lines", "subtotal", "total", "currency", "created_at", "updated_at", "items")
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "region", "country", "phone")
+HEADER = (
+    "id", "user_id", "status", "lines",
+    "subtotal", "discount_code", "discount_total", "shipping_method", "shipping_total", "tax_total", "total",
+    "refunded_total", "currency",
+    "payment_provider", "payment_status", "payment_due_at",
+    *(f"shipping_{name}" for name in ADDRESS_FIELDS),
+    "note", "created_at", "updated_at", "items",
+)  # fmt: skip
 
 
 def _csv_row(order: Order) -> Sequence[Any]:
+    address = order.shipping_address or {}
+    payment = order.payment
     return (
         order.id,
         order.user_id,
         order.status,
         len(order.items),
-        f"{order.subtotal:.2f}",
-        f"{order.total:.2f}",
+        _money(order.subtotal),
+        order.discount_code,
+        _money(order.discount_total),
+        order.shipping_method,
+        _money(order.shipping_total),
+        _money(order.tax_total),
+        _money(order.total),
+        _money(order.refunded_total),
         order.currency,
+        payment.provider if payment is not None else None,
+        payment.status if payment is not None else None,
+        order.payment_due_at.isoformat() if order.payment_due_at is not None else None,
+        *(address.get(name) for name in ADDRESS_FIELDS),
+        order.note,
         order.created_at.isoformat(),
         order.updated_at.isoformat(),
         "; ".join(map(_line_text, order.items)),
     )
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
 
 
 def _line_text(item: OrderItem) -> str:

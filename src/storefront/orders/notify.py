@@ -23,9 +23,11 @@ def _summary(order: Order) -> dict[str, object]:
 
 
 def _email_context(user: User, order: Order) -> dict[str, object]:
+    due = order.payment_due_at
     return {
         "user": {"username": user.username, "full_name": user.full_name},
         "order": OrderRead.model_validate(order).model_dump(mode="json"),
+        "payment_due": due.strftime("%Y-%m-%d %H:%M UTC") if due is not None else None,
     }
 
 
@@ -34,12 +36,13 @@ async def order_placed(uow: UnitOfWork, owner: User, order: Order) -> None:
     await uow.queue_email("order_confirmation", to=owner.email, context=_email_context(owner, order))
 
 
-async def status_changed(uow: UnitOfWork, order: Order, previous: str) -> None:
+async def status_changed(uow: UnitOfWork, order: Order, previous: str, *, email: str = "order_status") -> None:
+    """`order.status_changed`, and the `email` template to the customer (`order_expired` for the payment deadline)."""
     owner = await uow.get(User, order.user_id)
     data = _summary(order) | {"previous_status": previous}
     await uow.record_event("order.status_changed", data, audience=Audience.owner, user_id=order.user_id)
     if owner is not None and owner.is_active:
-        await uow.queue_email("order_status", to=owner.email, context=_email_context(owner, order))
+        await uow.queue_email(email, to=owner.email, context=_email_context(owner, order))
 
 
 async def stock_taken(uow: UnitOfWork, left: Sequence[Lowered], threshold: int) -> None:

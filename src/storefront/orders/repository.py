@@ -5,19 +5,26 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import ColumnElement, Select, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, selectinload
 
 from storefront.catalog import repository as catalog
 from storefront.catalog.notify import Lowered
+from storefront.db import utcnow
 from storefront.models import Order, OrderStatus, Product, ProductVariant, User
+
+
+def _whole() -> Select[Order]:
+    """Orders with what every read of one shows: its lines and its payment."""
+    return select(Order).options(selectinload(Order.items), selectinload(Order.payment))
 
 
 def readable_by(viewer: User) -> Select[Order]:
     """Orders `viewer` may read (staff and admins all, customers their own): lists, reads and exports."""
-    query = select(Order).options(selectinload(Order.items))
+    query = _whole()
     return query if viewer.is_staff else query.where(Order.user_id == viewer.id)
 
 
@@ -26,6 +33,35 @@ async def get_readable(session: AsyncSession, viewer: User, order_id: int, *, fo
     if for_update:
         query = query.with_for_update()
     return (await session.scalars(query)).first()
+
+
+def _unpaid_past(now: datetime) -> list[ColumnElement[bool]]:
+    return [Order.status == OrderStatus.pending, Order.payment_due_at < now]
+
+
+async def unpaid_past_due(session: AsyncSession, now: datetime, limit: int) -> list[int]:
+    """Ids of orders still pending after their payment was due, longest overdue first."""
+    query = select(Order.id).where(*_unpaid_past(now)).order_by(Order.payment_due_at, Order.id).limit(limit)
+    return list(await session.scalars(query))
+
+
+async def claim_unpaid(session: AsyncSession, order_id: int, now: datetime) -> bool:
+    """Cancel the order if it is still pending past its due time, in one conditional UPDATE:
+    True for the one transaction that changed it. A concurrent claim waits for this row
+    (PostgreSQL) or for the write lock (SQLite), then finds it cancelled and changes nothing."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order_id, *_unpaid_past(now))
+        .values(status=OrderStatus.cancelled, version=Order.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def get_claimed(session: AsyncSession, order_id: int) -> Order:
+    """An order this transaction has just changed with a statement, read afresh."""
+    query = _whole().where(Order.id == order_id).execution_options(populate_existing=True)
+    return (await session.scalars(query)).one()
 
 
 def search(query: Select[Order], *, user_id: int | None, status: OrderStatus | None) -> Select[Order]:

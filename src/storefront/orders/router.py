@@ -6,7 +6,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import CurrentUser, StaffUser
-from storefront.context import DatabaseDep, ReadSession, SettingsDep, WriteSession
+from storefront.context import DatabaseDep, PaymentsDep, ReadSession, SettingsDep, WriteSession
 from storefront.contract import api_router
 from storefront.idempotency import IdempotencyDep
 from storefront.kit.etag import make_etag, require_match, unless_modified
@@ -14,10 +14,11 @@ from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_headers
 from storefront.kit.schemas import MAX_ID
-from storefront.models import Order, OrderStatus
+from storefront.models import Order, OrderStatus, Payment
 from storefront.orders import export, service
 from storefront.orders.dependencies import VisibleOrder, WritableOrder
 from storefront.orders.schemas import OrderCreate, OrderRead, OrderStatusChange
+from storefront.payments.schemas import PaymentRead
 
 router = api_router("/orders", tags=["orders"], responses=problems(401))
 
@@ -28,20 +29,26 @@ def _etag(order: Order) -> str:
     return make_etag("order", order.id, order.version)
 
 
-@router.post("", status_code=201, response_model=OrderRead, responses=problems(409, 422))
+@router.post("", status_code=201, response_model=OrderRead, responses=problems(409, 422, 502))
 async def place_order(
     body: OrderCreate,
     user: CurrentUser,
     session: WriteSession,
     settings: SettingsDep,
+    payments: PaymentsDep,
     idempotency: IdempotencyDep,
     response: Response,
 ) -> Order | Response:
-    """Place an order; stock is taken for all lines or none. Honours `Idempotency-Key`."""
+    """Place an order and start its payment; stock is taken for all lines or none. Honours `Idempotency-Key`."""
 
     async def place() -> Order:
         order = await service.place(
-            session, user, body, currency=settings.currency, stock_low_threshold=settings.stock_low_threshold
+            session,
+            user,
+            body,
+            payment_provider=payments,
+            currency=settings.currency,
+            stock_low_threshold=settings.stock_low_threshold,
         )
         response.headers["ETag"] = _etag(order)
         return order
@@ -83,6 +90,12 @@ async def export_orders(user: StaffUser, database: DatabaseDep, format: ExportFo
 async def read_order(order: VisibleOrder, request: Request, response: Response) -> Order | Response:
     """One order: its owner, staff and admins may see it."""
     return unless_modified(request, response, _etag(order)) or order
+
+
+@router.get("/{order_id}/payment", response_model=PaymentRead, responses=problems(404, 422))
+async def read_order_payment(order: VisibleOrder) -> Payment:
+    """An order's payment: provider, status, amount and what was refunded (its owner, staff and admins)."""
+    return service.payment_of(order)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderRead, responses=problems(404, 409, 412, 422))

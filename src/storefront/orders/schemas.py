@@ -6,8 +6,13 @@ from typing import Annotated
 from pydantic import Field, field_validator, model_validator
 
 from storefront.catalog.schemas import OptionValues, Sku
+from storefront.kit.address import Address, AddressRead
 from storefront.kit.schemas import MAX_ID, Id, InputModel, Money, ReadModel
 from storefront.models import OrderStatus
+from storefront.payments.schemas import PaymentSummary
+
+# Codes of discounts and shipping methods, as the rules that priced the order named them.
+RuleCode = Annotated[str, Field(max_length=64)]
 
 
 class OrderLineCreate(InputModel):
@@ -36,9 +41,7 @@ class OrderLineCreate(InputModel):
 
 class OrderCreate(InputModel):
     items: Annotated[list[OrderLineCreate], Field(min_length=1, max_length=50)]
-    shipping_address: Annotated[str, Field(min_length=1, max_length=500)] | None = Field(
-        None, examples=["1 Main Street, 1000 Brussels, Belgium"]
-    )
+    shipping_address: Address | None = None
     note: Annotated[str, Field(max_length=1000)] | None = Field(None, examples=["Please ring twice."])
 
     @field_validator("items")
@@ -64,6 +67,8 @@ class OrderItemRead(ReadModel):
     unit_price: Money
     quantity: Annotated[int, Field(ge=1, le=1000)]
     line_total: Money
+    discount: Money = Field(description="The line's share of the order's discount.")
+    tax: Money = Field(description="The tax in the line's discounted total (or added to it, when prices exclude tax).")
 
 
 class OrderRead(ReadModel):
@@ -72,9 +77,21 @@ class OrderRead(ReadModel):
     status: OrderStatus
     items: Annotated[list[OrderItemRead], Field(max_length=50)]
     subtotal: Money
+    discount_code: RuleCode | None
+    discount_total: Money
+    shipping_method: RuleCode | None
+    shipping_total: Money
+    tax_total: Money
     total: Money
+    refunded_total: Money
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", max_length=3)]
-    shipping_address: Annotated[str, Field(max_length=500)] | None
+    shipping_address: AddressRead | None
     note: Annotated[str, Field(max_length=1000)] | None
+    payment_due_at: datetime | None = Field(
+        description="An order still pending then is cancelled (null for orders placed before payments)."
+    )
+    payment: PaymentSummary | None = Field(
+        description="How the order is paid (null for orders placed before payments)."
+    )
     created_at: datetime
     updated_at: datetime

@@ -1,4 +1,5 @@
-"""Order rules: what a viewer lists, all-or-nothing stock, server-side totals, the status machine.
+"""Order rules: what a viewer lists, all-or-nothing stock, server-side totals, the status machine,
+the payment deadline.
 
 Services flush, never commit: the request boundary does, so a failure
 anywhere rolls back every stock change made for the order.
@@ -8,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
+from storefront import pricing
 from storefront.catalog.errors import InsufficientStock
 from storefront.kit.pagination import Page, PageOf, Sort, Sortable, fetch, order_by
-from storefront.models import Order, OrderItem, OrderStatus, Product, ProductVariant, User
+from storefront.models import Order, OrderItem, OrderStatus, Payment, Product, ProductVariant, User
 from storefront.orders import notify, repository
 from storefront.orders.errors import InvalidTransition, UnknownProduct, VariantRequired
 from storefront.orders.schemas import OrderCreate, OrderLineCreate
+from storefront.payments import service as payments
+from storefront.payments.errors import PaymentNotFound
+from storefront.payments.provider import PaymentProvider
 from storefront.uow import UnitOfWork
 
 SORTABLE: dict[str, Sortable] = {
@@ -31,6 +37,22 @@ NEXT_STATUS = {
     OrderStatus.paid: OrderStatus.shipped,
     OrderStatus.shipped: OrderStatus.delivered,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class PricingInputs:
+    """What prices an order beyond its lines: the discount, shipping method and tax rate
+    that a cart or `POST /orders` resolved from the rules (none yet: the subtotal is the total)."""
+
+    discount_code: str | None = None
+    discount: pricing.Discount | None = None
+    shipping_method: str | None = None
+    shipping: pricing.Shipping | None = None
+    tax_rate: Decimal | None = None  # a percentage, the shipping country's
+    prices_include_tax: bool = True
+
+
+NO_RULES = PricingInputs()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +76,29 @@ async def list_orders(
 
 
 async def place(
-    session: UnitOfWork, user: User, data: OrderCreate, *, currency: str, stock_low_threshold: int
+    session: UnitOfWork,
+    user: User,
+    data: OrderCreate,
+    *,
+    payment_provider: PaymentProvider,
+    currency: str,
+    stock_low_threshold: int,
+    inputs: PricingInputs = NO_RULES,
 ) -> Order:
-    """Take stock for every line or none, and record the order at today's prices."""
+    """Take stock for every line or none, record the order at today's prices as `inputs`
+    price it, and start its payment. A provider that fails rolls it all back (502)."""
     chosen = await _variants_of(session, data.items)
     lines = [repository.Line(product.id, variant.id, line.quantity) for line, variant, product in chosen]
     taken = await repository.take_stock(session, lines, {variant.id: variant.sku for _, variant, _ in chosen})
     if not taken:
         raise InsufficientStock(taken.short_products, taken.short_variants)
+    breakdown = pricing.price(
+        [pricing.Line(variant.price, line.quantity) for line, variant, _ in chosen],
+        discount=inputs.discount,
+        shipping=inputs.shipping,
+        tax_rate=inputs.tax_rate,
+        prices_include_tax=inputs.prices_include_tax,
+    )
     items = [
         OrderItem(
             product_id=product.id,
@@ -71,23 +108,30 @@ async def place(
             options=dict(variant.options),
             unit_price=variant.price,
             quantity=line.quantity,
-            line_total=variant.price * line.quantity,
+            line_total=priced.total,
+            discount=priced.discount,
+            tax=priced.tax,
         )
-        for line, variant, product in chosen
+        for (line, variant, product), priced in zip(chosen, breakdown.lines, strict=True)
     ]
-    subtotal = sum((item.line_total for item in items), start=Decimal("0.00"))
     order = Order(
         user_id=user.id,
         status=OrderStatus.pending,
         items=items,
-        subtotal=subtotal,
-        total=subtotal,
+        subtotal=breakdown.subtotal,
+        discount_code=inputs.discount_code,
+        discount_total=breakdown.discount_total,
+        shipping_method=inputs.shipping_method,
+        shipping_total=breakdown.shipping_total,
+        tax_total=breakdown.tax_total,
+        total=breakdown.total,
         currency=currency,
-        shipping_address=data.shipping_address,
+        shipping_address=data.shipping_address.stored() if data.shipping_address is not None else None,
         note=data.note,
     )
     session.add(order)
     await session.flush()
+    await payments.start(session, payment_provider, order, user)
     await notify.order_placed(session, user, order)
     await notify.stock_taken(session, taken.left, stock_low_threshold)
     return order
@@ -134,6 +178,13 @@ async def _variants_of(
     return chosen
 
 
+def payment_of(order: Order) -> Payment:
+    """The order's payment record; 404 `payment_not_found` for an order placed before payments were recorded."""
+    if order.payment is None:
+        raise PaymentNotFound()
+    return order.payment
+
+
 def may_cancel(actor: User, order: Order) -> bool:
     if actor.is_staff:
         return order.status in (OrderStatus.pending, OrderStatus.paid)
@@ -144,9 +195,8 @@ async def cancel(session: UnitOfWork, actor: User, order: Order) -> Order:
     """Cancel and put the stock back, in the same transaction."""
     if not may_cancel(actor, order):
         raise InvalidTransition(f"An order that is {order.status} cannot be cancelled by you.")
-    returned = [repository.Line(item.product_id, item.variant_id, item.quantity) for item in order.items]
-    await repository.return_stock(session, returned)
-    session.evict(*(line.product_id for line in returned))
+    await _release(session, order)
+    payments.abandoned(order)
     return await _move(session, order, OrderStatus.cancelled)
 
 
@@ -156,7 +206,39 @@ async def change_status(session: UnitOfWork, actor: User, order: Order, status: 
         return await cancel(session, actor, order)
     if NEXT_STATUS.get(order.status) != status:
         raise InvalidTransition(f"An order cannot go from {order.status} to {status}.")
+    if status == OrderStatus.paid:
+        payments.succeeded(order)
     return await _move(session, order, status)
+
+
+async def expire(session: UnitOfWork, order_id: int, now: datetime) -> Order | None:
+    """Cancel one order left unpaid past its `payment_due_at`, if it still is: the order, or None.
+
+    The claim is the conditional UPDATE (`repository.claim_unpaid`): of any number of
+    workers trying the same order, one changes the row and the others find it no longer
+    pending. Its stock is returned in the same transaction, so a worker that dies before
+    committing leaves the order pending, stock taken, for the next run.
+    """
+    if not await repository.claim_unpaid(session, order_id, now):
+        return None
+    order = await repository.get_claimed(session, order_id)
+    await _release(session, order)
+    payments.abandoned(order)
+    await session.flush()
+    await notify.status_changed(session, order, str(OrderStatus.pending), email="order_expired")
+    return order
+
+
+async def _release(session: UnitOfWork, order: Order) -> None:
+    """What a cancelled order gives back, whoever cancels it (its owner, staff, the payment
+    deadline): each line's stock, and the products' cached reads go.
+
+    The one place a cancellation returns what the order took: the use of its discount
+    code is to be returned here too, once orders carry one (the discount rules' `release_discount`).
+    """
+    returned = [repository.Line(item.product_id, item.variant_id, item.quantity) for item in order.items]
+    await repository.return_stock(session, returned)
+    session.evict(*(line.product_id for line in returned))
 
 
 async def _move(session: UnitOfWork, order: Order, status: OrderStatus) -> Order:

@@ -1,0 +1,1 @@
+"""Payments: the provider interface the order rules call, its adapters, and the payment record."""
