@@ -93,6 +93,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("DELETE", "/api/v1/carts/{cart_id}/items/{product_id}"): Operation(
         "carts_items_remove", public=True, cache_control=NO_STORE
     ),
+    ("PUT", "/api/v1/carts/{cart_id}/discount"): Operation("carts_discount_set", public=True, cache_control=NO_STORE),
+    ("DELETE", "/api/v1/carts/{cart_id}/discount"): Operation(
+        "carts_discount_remove", public=True, cache_control=NO_STORE
+    ),
+    ("PUT", "/api/v1/carts/{cart_id}/shipping"): Operation("carts_shipping_set", public=True, cache_control=NO_STORE),
+    ("POST", "/api/v1/carts/{cart_id}/checkout"): Operation(
+        "carts_checkout", etag=True, location=True, idempotent=True, cache_control=NO_STORE
+    ),
     ("GET", "/api/v1/discounts"): Operation("discounts_list"),
     ("POST", "/api/v1/discounts"): Operation("discounts_create", etag=True, location=True),
     ("GET", "/api/v1/discounts/{discount_id}"): Operation("discounts_read", etag=True, if_none_match=True),

@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import Field
 
 from storefront.catalog.schemas import OptionValues, Sku
+from storefront.kit.address import Address, AddressRead
 from storefront.kit.schemas import INTEGRAL, MAX_ID, Id, InputModel, Money, ReadModel
+from storefront.rules.schemas import Code
+
+if TYPE_CHECKING:
+    from storefront.carts.service import PricedCart
 
 # secrets.token_urlsafe(24): 192 random bits in 32 URL-safe characters.
 TOKEN_PATTERN = r"^[A-Za-z0-9_-]{32}$"
@@ -22,6 +27,15 @@ class CartLineSet(InputModel):
     variant_id: int | None = Field(
         None, ge=1, le=MAX_ID, strict=True, description="Required when the product has several variants."
     )
+
+
+class CartDiscountSet(InputModel):
+    code: Code = Field(examples=["WELCOME10"], description="Matched ignoring case.")
+
+
+class CartShippingSet(InputModel):
+    address: Address
+    method: Code = Field(examples=["standard"], description="A shipping method's code.")
 
 
 class CartItemRead(ReadModel):
@@ -43,9 +57,41 @@ class CartRead(ReadModel):
     discount_code: Annotated[str, Field(max_length=64)] | None
     discount_total: Money
     shipping_method: Annotated[str, Field(max_length=64)] | None
-    shipping_address: dict[str, Any] | None
+    shipping_address: AddressRead | None
     shipping_total: Money
     tax_total: Money
     total: Money
     currency: Currency
     expires_at: datetime = Field(description="When the cart is pruned unless it changes before.")
+
+    @classmethod
+    def of(cls, priced: PricedCart) -> CartRead:
+        cart, breakdown = priced.cart, priced.breakdown
+        items = [
+            CartItemRead(
+                product_id=line.item.product_id,
+                variant_id=line.item.variant_id,
+                sku=line.item.variant.sku,
+                name=line.item.product.name,
+                options=dict(line.item.variant.options),
+                unit_price=line.unit_price,
+                quantity=line.item.quantity,
+                line_total=line.line_total,
+                available=line.available,
+            )
+            for line in priced.lines
+        ]
+        return cls(
+            id=priced.token,
+            items=items,
+            subtotal=breakdown.subtotal,
+            discount_code=cart.discount_code,
+            discount_total=breakdown.discount_total,
+            shipping_method=cart.shipping_method,
+            shipping_address=AddressRead.model_validate(cart.shipping_address) if cart.shipping_address else None,
+            shipping_total=breakdown.shipping_total,
+            tax_total=breakdown.tax_total,
+            total=breakdown.total,
+            currency=priced.currency,
+            expires_at=priced.expires_at,
+        )

@@ -12,11 +12,16 @@ from decimal import Decimal
 
 from storefront import pricing
 from storefront.carts import repository
-from storefront.carts.errors import CartCheckedOut, CartNotFound, TooManyLines
+from storefront.carts.errors import CartCheckedOut, CartEmpty, CartNotFound, TooManyLines
 from storefront.carts.schemas import CartLineSet
 from storefront.db import utcnow
-from storefront.models import Cart, CartItem, ProductVariant, User
+from storefront.kit.address import Address
+from storefront.models import Cart, CartItem, Order, ProductVariant, User
+from storefront.orders import service as orders
 from storefront.orders.errors import UnknownProduct, VariantRequired
+from storefront.orders.schemas import OrderCreate
+from storefront.payments.provider import PaymentProvider
+from storefront.rules import service as rules
 from storefront.uow import UnitOfWork
 
 MAX_LINES = 50
@@ -100,6 +105,68 @@ async def _variant_for_sale(session: UnitOfWork, product_id: int, variant_id: in
     return variant
 
 
+async def apply_discount(session: UnitOfWork, cart: Cart, code: str, caller: User | None) -> Cart:
+    """Put a discount code on the cart if it applies to it now (else 422 `invalid_discount`, with the reason)."""
+    _open(cart)
+    subtotal = pricing.price(_basket(cart)).subtotal
+    owner = cart.user_id if cart.user_id is not None else (caller.id if caller else None)
+    discount = await rules.applicable_discount(session, code, subtotal=subtotal, user_id=owner, now=utcnow())
+    cart.discount_code = discount.code
+    return await _changed(session, cart)
+
+
+async def remove_discount(session: UnitOfWork, cart: Cart) -> Cart:
+    _open(cart)
+    cart.discount_code = None
+    return await _changed(session, cart)
+
+
+async def set_shipping(session: UnitOfWork, cart: Cart, address: Address, method: str) -> Cart:
+    """Where the cart ships and how: 422 `shipping_unavailable` for a method that does not serve the country."""
+    _open(cart)
+    chosen = await rules.shipping_for(session, method, address.country)
+    cart.shipping_method = chosen.code
+    cart.shipping_address = address.stored()
+    return await _changed(session, cart)
+
+
+async def checkout(
+    session: UnitOfWork,
+    user: User,
+    cart: Cart,
+    *,
+    payment_provider: PaymentProvider,
+    currency: str,
+    stock_low_threshold: int,
+) -> Order:
+    """Turn the cart into an order for `user` by the very rules of `POST /orders`
+    (stock all or none, the discount's use counted, the payment started), then
+    bind the cart to `user`, empty it and close it, in the same transaction."""
+    _open(cart)
+    if not cart.items:
+        raise CartEmpty()
+    data = OrderCreate.model_validate(
+        {
+            "items": [{"variant_id": item.variant_id, "quantity": item.quantity} for item in cart.items],
+            "shipping_address": cart.shipping_address,
+            "shipping_method": cart.shipping_method if cart.shipping_address else None,
+            "discount_code": cart.discount_code,
+        }
+    )
+    order = await orders.place(
+        session,
+        user,
+        data,
+        payment_provider=payment_provider,
+        currency=currency,
+        stock_low_threshold=stock_low_threshold,
+    )
+    cart.order_id, cart.user_id = order.id, user.id
+    cart.items.clear()
+    await _changed(session, cart)
+    return order
+
+
 @dataclass(frozen=True, slots=True)
 class PricedLine:
     item: CartItem
@@ -110,7 +177,7 @@ class PricedLine:
 
 @dataclass(frozen=True, slots=True)
 class PricedCart:
-    """A cart with today's prices: what `GET /carts/{id}` shows and checkout charges."""
+    """A cart with today's prices: what `GET /carts/{id}` shows and checkout would charge."""
 
     token: str
     cart: Cart
@@ -120,15 +187,32 @@ class PricedCart:
     expires_at: datetime
 
 
-def price(cart: Cart, token: str, *, currency: str, ttl_days: int) -> PricedCart:
-    """Price every line at its variant's current price."""
-    basket = [pricing.Line(item.variant.price, item.quantity) for item in cart.items]
-    breakdown = pricing.price(basket)
+async def price(session: UnitOfWork, cart: Cart, token: str) -> PricedCart:
+    """Price every line at its variant's current price, with the cart's discount,
+    shipping and tax as they apply now (a code that no longer applies counts nothing)."""
+    basket = _basket(cart)
+    address = cart.shipping_address
+    terms = await orders.terms_for(
+        session,
+        subtotal=pricing.price(basket).subtotal,
+        user_id=cart.user_id,
+        discount_code=cart.discount_code,
+        shipping_method=cart.shipping_method,
+        country=address["country"] if address else None,
+        strict=False,
+    )
+    settings = session.settings
+    breakdown = terms.price(basket, prices_include_tax=settings.prices_include_tax)
     lines = [
         PricedLine(item, item.variant.price, priced.total, _available(item))
         for item, priced in zip(cart.items, breakdown.lines, strict=True)
     ]
-    return PricedCart(token, cart, lines, breakdown, currency, cart.updated_at + timedelta(days=ttl_days))
+    expires_at = cart.updated_at + timedelta(days=settings.cart_ttl_days)
+    return PricedCart(token, cart, lines, breakdown, settings.currency, expires_at)
+
+
+def _basket(cart: Cart) -> list[pricing.Line]:
+    return [pricing.Line(item.variant.price, item.quantity) for item in cart.items]
 
 
 def _available(item: CartItem) -> bool:

@@ -33,6 +33,8 @@ class Order(Base):
     # What `pricing.price()` said when the order was placed; never recomputed.
     subtotal: Mapped[Decimal] = mapped_column(MONEY)
     discount_code: Mapped[str | None] = mapped_column(Text)
+    # The discount whose use this order counted: given back if the order is cancelled.
+    discount_id: Mapped[int | None] = mapped_column(ForeignKey("discounts.id", ondelete="SET NULL"))
     discount_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, server_default="0")
     shipping_method: Mapped[str | None] = mapped_column(Text)
     shipping_total: Mapped[Decimal] = mapped_column(MONEY, default=ZERO, server_default="0")

@@ -10,6 +10,7 @@ from storefront.kit.address import Address, AddressRead
 from storefront.kit.schemas import MAX_ID, Id, InputModel, Money, ReadModel
 from storefront.models import OrderStatus
 from storefront.payments.schemas import PaymentSummary
+from storefront.rules.schemas import Code
 
 # Codes of discounts and shipping methods, as the rules that priced the order named them.
 RuleCode = Annotated[str, Field(max_length=64)]
@@ -40,9 +41,21 @@ class OrderLineCreate(InputModel):
 
 
 class OrderCreate(InputModel):
+    """What `POST /orders` takes, and what a cart's checkout hands on: the same rules apply to both."""
+
     items: Annotated[list[OrderLineCreate], Field(min_length=1, max_length=50)]
     shipping_address: Address | None = None
+    shipping_method: Code | None = Field(
+        None, examples=["standard"], description="A shipping method's code; needs a `shipping_address`."
+    )
+    discount_code: Code | None = Field(None, examples=["WELCOME10"], description="Matched ignoring case.")
     note: Annotated[str, Field(max_length=1000)] | None = Field(None, examples=["Please ring twice."])
+
+    @model_validator(mode="after")
+    def _ships_somewhere(self) -> OrderCreate:
+        if self.shipping_method is not None and self.shipping_address is None:
+            raise ValueError("a shipping_method needs a shipping_address")
+        return self
 
     @field_validator("items")
     @classmethod

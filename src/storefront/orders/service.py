@@ -14,14 +14,18 @@ from decimal import Decimal
 
 from storefront import pricing
 from storefront.catalog.errors import InsufficientStock
+from storefront.db import utcnow
 from storefront.kit.pagination import Page, PageOf, Sort, Sortable, fetch, order_by
 from storefront.models import Order, OrderItem, OrderStatus, Payment, Product, ProductVariant, User
+from storefront.models.rules import Discount, ShippingMethod
 from storefront.orders import notify, repository
 from storefront.orders.errors import InvalidTransition, UnknownProduct, VariantRequired
 from storefront.orders.schemas import OrderCreate, OrderLineCreate
 from storefront.payments import service as payments
 from storefront.payments.errors import PaymentNotFound
 from storefront.payments.provider import PaymentProvider
+from storefront.rules import service as rules
+from storefront.rules.errors import InvalidDiscount, ShippingUnavailable
 from storefront.uow import UnitOfWork
 
 SORTABLE: dict[str, Sortable] = {
@@ -40,19 +44,57 @@ NEXT_STATUS = {
 
 
 @dataclass(frozen=True, slots=True)
-class PricingInputs:
-    """What prices an order beyond its lines: the discount, shipping method and tax rate
-    that a cart or `POST /orders` resolved from the rules (none yet: the subtotal is the total)."""
+class Terms:
+    """The rules an order is priced by beyond its lines, as its request named them:
+    the discount, the shipping method, and the tax rate of the country it ships to."""
 
-    discount_code: str | None = None
-    discount: pricing.Discount | None = None
-    shipping_method: str | None = None
-    shipping: pricing.Shipping | None = None
-    tax_rate: Decimal | None = None  # a percentage, the shipping country's
-    prices_include_tax: bool = True
+    discount: Discount | None = None
+    shipping: ShippingMethod | None = None
+    tax_rate: Decimal | None = None  # a percentage
+
+    def price(self, basket: Sequence[pricing.Line], *, prices_include_tax: bool) -> pricing.Breakdown:
+        return pricing.price(
+            basket,
+            discount=rules.pricing_discount(self.discount) if self.discount else None,
+            shipping=rules.pricing_shipping(self.shipping) if self.shipping else None,
+            tax_rate=self.tax_rate,
+            prices_include_tax=prices_include_tax,
+        )
 
 
-NO_RULES = PricingInputs()
+async def terms_for(
+    session: UnitOfWork,
+    *,
+    subtotal: Decimal,
+    user_id: int | None,
+    discount_code: str | None,
+    shipping_method: str | None,
+    country: str | None,
+    strict: bool = True,
+) -> Terms:
+    """The rules these codes name, checked against the basket (422 `invalid_discount`
+    or `shipping_unavailable` with the reason); the tax rate is the shipping country's.
+
+    Not `strict` (a cart shown before checkout), a code that no longer applies is
+    left out of the price instead of refused: checkout will refuse it.
+    """
+    discount = shipping = None
+    try:
+        if discount_code is not None:
+            discount = await rules.applicable_discount(
+                session, discount_code, subtotal=subtotal, user_id=user_id, now=utcnow()
+            )
+    except InvalidDiscount:
+        if strict:
+            raise
+    try:
+        if shipping_method is not None and country is not None:
+            shipping = await rules.shipping_for(session, shipping_method, country)
+    except ShippingUnavailable:
+        if strict:
+            raise
+    tax_rate = await rules.tax_rate_for(session, country) if country is not None else None
+    return Terms(discount, shipping, tax_rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,22 +125,32 @@ async def place(
     payment_provider: PaymentProvider,
     currency: str,
     stock_low_threshold: int,
-    inputs: PricingInputs = NO_RULES,
 ) -> Order:
-    """Take stock for every line or none, record the order at today's prices as `inputs`
-    price it, and start its payment. A provider that fails rolls it all back (502)."""
+    """Take stock for every line or none, count the discount's use, record the order at
+    today's prices with its discount, shipping and tax, and start its payment.
+
+    One transaction: a refused code, a line short of stock, a discount used up
+    meanwhile or a provider that fails (502) rolls all of it back.
+    """
     chosen = await _variants_of(session, data.items)
+    basket = [pricing.Line(variant.price, line.quantity) for line, variant, _ in chosen]
+    country = data.shipping_address.country if data.shipping_address is not None else None
+    terms = await terms_for(
+        session,
+        subtotal=pricing.price(basket).subtotal,
+        user_id=user.id,
+        discount_code=data.discount_code,
+        shipping_method=data.shipping_method,
+        country=country,
+    )
     lines = [repository.Line(product.id, variant.id, line.quantity) for line, variant, product in chosen]
     taken = await repository.take_stock(session, lines, {variant.id: variant.sku for _, variant, _ in chosen})
     if not taken:
         raise InsufficientStock(taken.short_products, taken.short_variants)
-    breakdown = pricing.price(
-        [pricing.Line(variant.price, line.quantity) for line, variant, _ in chosen],
-        discount=inputs.discount,
-        shipping=inputs.shipping,
-        tax_rate=inputs.tax_rate,
-        prices_include_tax=inputs.prices_include_tax,
-    )
+    if terms.discount is not None:
+        # After the stock: every checkout locks products first, then the discount, so none deadlock.
+        await rules.claim_discount(session, terms.discount, user.id)
+    breakdown = terms.price(basket, prices_include_tax=session.settings.prices_include_tax)
     items = [
         OrderItem(
             product_id=product.id,
@@ -119,9 +171,10 @@ async def place(
         status=OrderStatus.pending,
         items=items,
         subtotal=breakdown.subtotal,
-        discount_code=inputs.discount_code,
+        discount_id=terms.discount.id if terms.discount else None,
+        discount_code=terms.discount.code if terms.discount else None,
         discount_total=breakdown.discount_total,
-        shipping_method=inputs.shipping_method,
+        shipping_method=terms.shipping.code if terms.shipping else None,
         shipping_total=breakdown.shipping_total,
         tax_total=breakdown.tax_total,
         total=breakdown.total,
@@ -231,13 +284,11 @@ async def expire(session: UnitOfWork, order_id: int, now: datetime) -> Order | N
 
 async def _release(session: UnitOfWork, order: Order) -> None:
     """What a cancelled order gives back, whoever cancels it (its owner, staff, the payment
-    deadline): each line's stock, and the products' cached reads go.
-
-    The one place a cancellation returns what the order took: the use of its discount
-    code is to be returned here too, once orders carry one (the discount rules' `release_discount`).
-    """
+    deadline): each line's stock and the use of its discount code; the products' cached reads go."""
     returned = [repository.Line(item.product_id, item.variant_id, item.quantity) for item in order.items]
     await repository.return_stock(session, returned)
+    if order.discount_id is not None:
+        await rules.release_discount(session, order.discount_id, order.user_id)
     session.evict(*(line.product_id for line in returned))
 
 
