@@ -20,7 +20,7 @@ PROVIDER = provider_from_settings(Settings(_env_file=None))
 async def _place(database: Database, buyer: User, product_id: int) -> Order:
     async with database.transaction() as uow:
         body = OrderCreate(items=[OrderLineCreate(product_id=product_id, quantity=1)])
-        return await service.place(uow, buyer, body, payment_provider=PROVIDER, currency="EUR", stock_low_threshold=0)
+        return await service.place(uow, buyer, body, payment_provider=PROVIDER)
 
 
 async def test_list_orders_reads_what_the_viewer_may(database: Database, factory: Factory) -> None:

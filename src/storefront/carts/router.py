@@ -9,7 +9,7 @@ from storefront.carts import service
 from storefront.carts.dependencies import CartToken, HeldCart, WritableCart
 from storefront.carts.schemas import CartDiscountSet, CartLineSet, CartRead, CartShippingSet
 from storefront.catalog.dependencies import ProductId
-from storefront.context import PaymentsDep, SessionDep, SettingsDep, WriteSession
+from storefront.context import PaymentsDep, SessionDep, WriteSession
 from storefront.contract import api_router
 from storefront.idempotency import IdempotencyDep
 from storefront.kit.etag import make_etag
@@ -91,7 +91,6 @@ async def checkout_cart(
     user: CurrentUser,
     cart: WritableCart,
     session: WriteSession,
-    settings: SettingsDep,
     payments: PaymentsDep,
     idempotency: IdempotencyDep,
     response: Response,
@@ -100,14 +99,7 @@ async def checkout_cart(
     the payment started. Honours `Idempotency-Key`; a second checkout without it is 409."""
 
     async def checkout() -> Order:
-        order = await service.checkout(
-            session,
-            user,
-            cart,
-            payment_provider=payments,
-            currency=settings.currency,
-            stock_low_threshold=settings.stock_low_threshold,
-        )
+        order = await service.checkout(session, user, cart, payment_provider=payments)
         response.headers["ETag"] = make_etag("order", order.id, order.version)
         return order
 

@@ -136,8 +136,6 @@ async def checkout(
     cart: Cart,
     *,
     payment_provider: PaymentProvider,
-    currency: str,
-    stock_low_threshold: int,
 ) -> Order:
     """Turn the cart into an order for `user` by the very rules of `POST /orders`
     (stock all or none, the discount's use counted, the payment started), then
@@ -153,14 +151,7 @@ async def checkout(
             "discount_code": cart.discount_code,
         }
     )
-    order = await orders.place(
-        session,
-        user,
-        data,
-        payment_provider=payment_provider,
-        currency=currency,
-        stock_low_threshold=stock_low_threshold,
-    )
+    order = await orders.place(session, user, data, payment_provider=payment_provider)
     cart.order_id, cart.user_id = order.id, user.id
     cart.items.clear()
     await _changed(session, cart)

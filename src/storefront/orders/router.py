@@ -6,7 +6,7 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from storefront.auth.dependencies import CurrentUser, StaffUser
-from storefront.context import DatabaseDep, PaymentsDep, ReadSession, SettingsDep, WriteSession
+from storefront.context import DatabaseDep, PaymentsDep, ReadSession, WriteSession
 from storefront.contract import api_router
 from storefront.idempotency import IdempotencyDep
 from storefront.kit.etag import make_etag, require_match, unless_modified
@@ -34,7 +34,6 @@ async def place_order(
     body: OrderCreate,
     user: CurrentUser,
     session: WriteSession,
-    settings: SettingsDep,
     payments: PaymentsDep,
     idempotency: IdempotencyDep,
     response: Response,
@@ -42,14 +41,7 @@ async def place_order(
     """Place an order and start its payment; stock is taken for all lines or none. Honours `Idempotency-Key`."""
 
     async def place() -> Order:
-        order = await service.place(
-            session,
-            user,
-            body,
-            payment_provider=payments,
-            currency=settings.currency,
-            stock_low_threshold=settings.stock_low_threshold,
-        )
+        order = await service.place(session, user, body, payment_provider=payments)
         response.headers["ETag"] = _etag(order)
         return order
 

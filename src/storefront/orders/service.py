@@ -123,8 +123,6 @@ async def place(
     data: OrderCreate,
     *,
     payment_provider: PaymentProvider,
-    currency: str,
-    stock_low_threshold: int,
 ) -> Order:
     """Take stock for every line or none, count the discount's use, record the order at
     today's prices with its discount, shipping and tax, and start its payment.
@@ -150,7 +148,8 @@ async def place(
     if terms.discount is not None:
         # After the stock: every checkout locks products first, then the discount, so none deadlock.
         await rules.claim_discount(session, terms.discount, user.id)
-    breakdown = terms.price(basket, prices_include_tax=session.settings.prices_include_tax)
+    settings = session.settings
+    breakdown = terms.price(basket, prices_include_tax=settings.prices_include_tax)
     items = [
         OrderItem(
             product_id=product.id,
@@ -178,7 +177,7 @@ async def place(
         shipping_total=breakdown.shipping_total,
         tax_total=breakdown.tax_total,
         total=breakdown.total,
-        currency=currency,
+        currency=settings.currency,
         shipping_address=data.shipping_address.stored() if data.shipping_address is not None else None,
         note=data.note,
     )
@@ -186,7 +185,7 @@ async def place(
     await session.flush()
     await payments.start(session, payment_provider, order, user)
     await notify.order_placed(session, user, order)
-    await notify.stock_taken(session, taken.left, stock_low_threshold)
+    await notify.stock_taken(session, taken.left, settings.stock_low_threshold)
     return order
 
 
