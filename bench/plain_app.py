@@ -92,7 +92,7 @@ orders = Table(
     Column("subtotal", MONEY),
     Column("total", MONEY),
     Column("currency", String(3)),
-    Column("shipping_address", Text),
+    Column("shipping_address", JSON),  # a structured address, as Storefront keeps it
     Column("note", Text),
     Column("version", Integer),
     Column("created_at", TIMESTAMP),
@@ -247,7 +247,7 @@ class OrderLine(BaseModel):
 
 class OrderCreate(BaseModel):
     items: list[OrderLine] = Field(min_length=1, max_length=50)
-    shipping_address: str | None = None
+    shipping_address: dict[str, str | None] | None = None
     note: str | None = None
 
 
@@ -270,7 +270,7 @@ class OrderRead(BaseModel):
     subtotal: Money
     total: Money
     currency: str
-    shipping_address: str | None
+    shipping_address: dict[str, str | None] | None
     note: str | None
     created_at: Timestamp
     updated_at: Timestamp
