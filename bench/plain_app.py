@@ -19,7 +19,7 @@ import argparse
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -50,6 +50,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 DATABASE_URL = os.environ["DATABASE_URL"]
 SECRET_KEY = os.environ["SECRET_KEY"]
 CURRENCY = "EUR"
+ZERO = Decimal("0.00")
+PAYMENT_DAYS = timedelta(days=7)  # MANUAL_PAYMENT_DAYS
 
 # --- tables: the columns these endpoints use, as Storefront's migrations made them ---------------
 
@@ -92,8 +94,15 @@ orders = Table(
     Column("subtotal", MONEY),
     Column("total", MONEY),
     Column("currency", String(3)),
+    Column("discount_code", Text),
+    Column("discount_total", MONEY),
+    Column("shipping_method", Text),
+    Column("shipping_total", MONEY),
+    Column("tax_total", MONEY),
+    Column("refunded_total", MONEY),
     Column("shipping_address", JSON),  # a structured address, as Storefront keeps it
     Column("note", Text),
+    Column("payment_due_at", TIMESTAMP),
     Column("version", Integer),
     Column("created_at", TIMESTAMP),
     Column("updated_at", TIMESTAMP),
@@ -135,6 +144,23 @@ order_items = Table(
     Column("unit_price", MONEY),
     Column("quantity", Integer),
     Column("line_total", MONEY),
+    Column("discount", MONEY),
+    Column("tax", MONEY),
+)
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("order_id", Integer),
+    Column("provider", String(20)),
+    Column("status", String(20)),
+    Column("amount", MONEY),
+    Column("currency", String(3)),
+    Column("instructions", Text),
+    Column("client_secret", String(255)),
+    Column("refunded_total", MONEY),
+    Column("created_at", TIMESTAMP),
+    Column("updated_at", TIMESTAMP),
 )
 
 # --- the engine: the pool and SQLite settings Storefront uses, nothing more ----------------------
@@ -260,6 +286,15 @@ class OrderItemRead(BaseModel):
     unit_price: Money
     quantity: int
     line_total: Money
+    discount: Money
+    tax: Money
+
+
+class PaymentRead(BaseModel):
+    provider: str
+    status: str
+    instructions: str | None
+    client_secret: str | None
 
 
 class OrderRead(BaseModel):
@@ -268,10 +303,18 @@ class OrderRead(BaseModel):
     status: str
     items: list[OrderItemRead]
     subtotal: Money
+    discount_code: str | None
+    discount_total: Money
+    shipping_method: str | None
+    shipping_total: Money
+    tax_total: Money
     total: Money
+    refunded_total: Money
     currency: str
     shipping_address: dict[str, str | None] | None
     note: str | None
+    payment_due_at: Timestamp
+    payment: PaymentRead
     created_at: Timestamp
     updated_at: Timestamp
 
@@ -410,6 +453,8 @@ async def place_order(body: OrderCreate, user: CurrentUser, conn: Conn, response
             "unit_price": catalog[product_id].price,
             "quantity": quantity,
             "line_total": catalog[product_id].price * quantity,
+            "discount": ZERO,
+            "tax": ZERO,
         }
         for product_id, quantity in wanted.items()
     ]
@@ -418,20 +463,40 @@ async def place_order(body: OrderCreate, user: CurrentUser, conn: Conn, response
         "user_id": user["id"],
         "status": "pending",
         "subtotal": subtotal,
+        "discount_code": None,
+        "discount_total": ZERO,
+        "shipping_method": None,
+        "shipping_total": ZERO,
+        "tax_total": ZERO,
         "total": subtotal,
+        "refunded_total": ZERO,
         "currency": CURRENCY,
         "shipping_address": body.shipping_address,
         "note": body.note,
+        "payment_due_at": now + PAYMENT_DAYS,
         "version": 1,
         "created_at": now,
         "updated_at": now,
     }
     order_id = await conn.scalar(insert(orders).values(order).returning(orders.c.id))
     await conn.execute(insert(order_items), [{"order_id": order_id, **item} for item in items])
+    # A bank transfer to wait for, as Storefront's manual provider records it.
+    payment = {
+        "provider": "manual",
+        "status": "requires_action",
+        "instructions": f"Please pay {subtotal} {CURRENCY} by bank transfer, quoting ORDER-{order_id}.",
+        "client_secret": None,
+    }
+    await conn.execute(
+        insert(payments).values(
+            order_id=order_id, amount=subtotal, currency=CURRENCY, refunded_total=ZERO, created_at=now,
+            updated_at=now, **payment,
+        )
+    )  # fmt: skip
     await conn.commit()
     response.headers["Location"] = f"/api/v1/orders/{order_id}"
     response.headers["ETag"] = f'"order-{order_id}-v1"'
-    return {"id": order_id, **order, "items": items}
+    return {"id": order_id, **order, "items": items, "payment": payment}
 
 
 def main() -> None:
