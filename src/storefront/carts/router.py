@@ -12,10 +12,10 @@ from storefront.catalog.dependencies import ProductId
 from storefront.context import PaymentsDep, SessionDep, WriteSession
 from storefront.contract import api_router
 from storefront.idempotency import IdempotencyDep
-from storefront.kit.etag import make_etag
 from storefront.kit.openapi import problems
 from storefront.kit.schemas import MAX_ID
 from storefront.models import Cart, Order
+from storefront.orders import service as orders
 from storefront.orders.schemas import OrderRead
 
 router = api_router("/carts", tags=["carts"], responses=problems(422))
@@ -100,7 +100,7 @@ async def checkout_cart(
 
     async def checkout() -> Order:
         order = await service.checkout(session, user, cart, payment_provider=payments)
-        response.headers["ETag"] = make_etag("order", order.id, order.version)
+        response.headers["ETag"] = orders.etag(order)
         return order
 
     return await idempotency.run(user, checkout, location=lambda order: f"/api/v1/orders/{order.id}")

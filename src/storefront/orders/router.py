@@ -9,7 +9,7 @@ from storefront.auth.dependencies import CurrentUser, StaffUser
 from storefront.context import DatabaseDep, PaymentsDep, ReadSession, WriteSession
 from storefront.contract import api_router
 from storefront.idempotency import IdempotencyDep
-from storefront.kit.etag import make_etag, require_match, unless_modified
+from storefront.kit.etag import require_match, unless_modified
 from storefront.kit.export import ExportFormat
 from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, Sort, sort_dependency, with_page_headers
@@ -26,7 +26,7 @@ OrderSort = Annotated[Sort, Depends(sort_dependency(list(service.SORTABLE), "-cr
 
 
 def _etag(order: Order) -> str:
-    return make_etag("order", order.id, order.version)
+    return service.etag(order)
 
 
 @router.post("", status_code=201, response_model=OrderRead, responses=problems(409, 422, 502))

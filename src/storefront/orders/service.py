@@ -15,6 +15,7 @@ from decimal import Decimal
 from storefront import pricing
 from storefront.catalog.errors import InsufficientStock
 from storefront.db import utcnow
+from storefront.kit.etag import make_etag
 from storefront.kit.pagination import Page, PageOf, Sort, Sortable, fetch, order_by
 from storefront.models import Order, OrderItem, OrderStatus, Payment, Product, ProductVariant, User
 from storefront.models.rules import Discount, ShippingMethod
@@ -228,6 +229,11 @@ async def _variants_of(
     if several:
         raise VariantRequired(several)
     return chosen
+
+
+def etag(order: Order) -> str:
+    """The order's ETag: whoever answers with an order (`/orders`, a cart's checkout) sends this one."""
+    return make_etag("order", order.id, order.version)
 
 
 def payment_of(order: Order) -> Payment:
