@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
@@ -49,6 +49,7 @@ class PaymentProviderName(StrEnum):
     """Who takes the payments of a deployment (`PAYMENT_PROVIDER`)."""
 
     manual = "manual"  # bank transfer or cash on delivery: staff record the payment
+    stripe = "stripe"  # cards through Stripe: its webhook records the payment
 
 
 # What `MANUAL_PAYMENT_INSTRUCTIONS` may name, with an example of each (the check at start-up uses them).
@@ -127,6 +128,14 @@ class Settings(BaseSettings):
     payment_provider: PaymentProviderName = PaymentProviderName.manual
     manual_payment_days: int = Field(7, ge=1, le=365)
     manual_payment_instructions: str = Field(DEFAULT_MANUAL_PAYMENT_INSTRUCTIONS, min_length=1, max_length=2000)
+    card_payment_minutes: int = Field(30, ge=1, le=7 * 24 * 60)  # a card order unpaid this long is cancelled
+    stripe_api_key: SecretStr | None = None  # sk_live_... or sk_test_...
+    stripe_webhook_secret: SecretStr | None = None  # whsec_..., the webhook endpoint's signing secret
+    stripe_api_base: str = Field("https://api.stripe.com", pattern=r"^https?://[^\s/]+(:\d+)?/?$")
+    # One Stripe call's connect and read limit, and how often the SDK retries a network error,
+    # a 409 or a 5xx (with the same idempotency key, after 0.5 s, 1 s, ...; `docs/payments.md`).
+    stripe_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    stripe_max_network_retries: int = Field(2, ge=0, le=5)
     # Trusted hosts
     # Host names this app answers for (`*.example.com` for its subdomains); empty: any.
     trusted_hosts: Annotated[list[str], NoDecode] = []
@@ -221,6 +230,10 @@ class Settings(BaseSettings):
             raise ValueError("CORS_ORIGINS: a wildcard is refused because credentials are allowed")
         if self.app_env is Environment.production and (problem := _weak_secret(self.secret_key)):
             raise ValueError(f"SECRET_KEY: {problem} (make one: {_MAKE_SECRET})")
+        if self.payment_provider is PaymentProviderName.stripe and not (
+            self.stripe_api_key and self.stripe_webhook_secret
+        ):
+            raise ValueError("PAYMENT_PROVIDER=stripe needs STRIPE_API_KEY and STRIPE_WEBHOOK_SECRET")
         return self
 
     @property

@@ -101,6 +101,7 @@ class AppContext:
     async def stop(self) -> None:
         """Streams end (their sockets close with 1001), then connections close."""
         await self.broker.close()
+        await self.payments.close()
         if self.redis is not None:
             await self.redis.aclose()
         await self.database.dispose()

@@ -85,6 +85,9 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/orders/{order_id}/payment"): Operation("orders_payment_read", cache_control=NO_STORE),
     ("POST", "/api/v1/orders/{order_id}/cancel"): Operation("orders_cancel", etag=True, if_match=True),
     ("POST", "/api/v1/orders/{order_id}/status"): Operation("orders_status_change", etag=True, if_match=True),
+    ("POST", "/api/v1/orders/{order_id}/refunds"): Operation("orders_refunds_create", idempotent=True),
+    ("GET", "/api/v1/orders/{order_id}/refunds"): Operation("orders_refunds_list"),
+    ("POST", "/api/v1/payments/stripe/webhook"): Operation("payments_stripe_webhook", public=True),
     ("POST", "/api/v1/carts"): Operation("carts_create", public=True, location=True, cache_control=NO_STORE),
     ("GET", "/api/v1/carts/{cart_id}"): Operation("carts_read", public=True, cache_control=NO_STORE),
     ("PUT", "/api/v1/carts/{cart_id}/items/{product_id}"): Operation(

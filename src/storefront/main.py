@@ -34,6 +34,8 @@ from storefront.middleware import (
 from storefront.notifications.router import router as notifications_router
 from storefront.ops.docs import mount_docs
 from storefront.ops.router import router as ops_router
+from storefront.orders.payments_router import hooks as payment_hooks_router
+from storefront.orders.payments_router import router as refunds_router
 from storefront.orders.router import router as orders_router
 from storefront.rules.router import discounts as discounts_router
 from storefront.rules.router import shipping_methods as shipping_methods_router
@@ -47,6 +49,8 @@ DOMAIN_ROUTERS = (
     catalog_router,
     variant_router,
     orders_router,
+    refunds_router,
+    payment_hooks_router,
     carts_router,
     discounts_router,
     shipping_methods_router,

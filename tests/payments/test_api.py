@@ -21,11 +21,20 @@ from storefront.db import utcnow
 from storefront.main import create_app
 from storefront.models import Email, Event, Order, Product
 from storefront.payments.errors import PaymentProviderUnavailable
-from storefront.payments.provider import PaymentRequest, StartedPayment
+from storefront.payments.provider import PaymentRequest, RefundRequest, StartedPayment, StartedRefund
 from tests.factories import Actor, Factory
 
 ORDERS = "/api/v1/orders"
-PAYMENT_FIELDS = {"provider", "status", "amount", "currency", "provider_reference", "refunded_total", "updated_at"}
+PAYMENT_FIELDS = {
+    "provider",
+    "status",
+    "amount",
+    "currency",
+    "provider_reference",
+    "refunded_total",
+    "failure_reason",
+    "updated_at",
+}
 
 
 async def place(client: AsyncClient, buyer: Actor, product: Product, **headers: str) -> Any:
@@ -77,6 +86,7 @@ async def test_the_payment_of_an_order_is_for_whoever_may_read_the_order(client:
         "currency": "EUR",
         "provider_reference": f"ORDER-{order['id']}",
         "refunded_total": "0.00",
+        "failure_reason": None,
     }
     assert (await client.get(url, headers=staff.headers)).json() == body
     assert (await client.get(url, headers=admin.headers)).json() == body
@@ -143,6 +153,15 @@ class Unavailable:
     async def start(self, request: PaymentRequest) -> StartedPayment:
         self.calls.append(request)
         raise PaymentProviderUnavailable()
+
+    async def discard(self, reference: str | None) -> None:
+        raise AssertionError("nothing was started")
+
+    async def refund(self, request: RefundRequest) -> StartedRefund:
+        raise PaymentProviderUnavailable()
+
+    async def close(self) -> None:
+        pass
 
 
 @pytest.fixture

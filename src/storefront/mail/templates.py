@@ -14,6 +14,8 @@ SUBJECTS = {
     "order_status": "Your order #{order[id]} is now {order[status]}",
     "order_expired": "Your order #{order[id]} was cancelled: no payment arrived in time",
     "password_reset": "Reset your {shop} password",
+    "payment_receipt": "Receipt for your order #{order[id]}",
+    "refund_issued": "A refund of {refund[amount]} {order[currency]} on your order #{order[id]}",
 }
 
 

@@ -4,7 +4,7 @@ from storefront.models.cart import Cart, CartItem
 from storefront.models.idempotency import IdempotencyRecord
 from storefront.models.order import Order, OrderItem, OrderStatus
 from storefront.models.outbox import Audience, Email, EmailStatus, Event, StreamTicket
-from storefront.models.payment import Payment, PaymentStatus
+from storefront.models.payment import Payment, PaymentStatus, ProviderEvent, Refund, RefundStatus
 from storefront.models.product import Product, ProductOption, ProductVariant, option_key
 from storefront.models.rules import Discount, DiscountCustomerUse, ShippingMethod, TaxRate, code_key
 from storefront.models.session import ApiKey, AuthSession, PasswordResetToken, RefreshToken
@@ -31,7 +31,10 @@ __all__ = [
     "Product",
     "ProductOption",
     "ProductVariant",
+    "ProviderEvent",
     "RefreshToken",
+    "Refund",
+    "RefundStatus",
     "Role",
     "ShippingMethod",
     "StreamTicket",

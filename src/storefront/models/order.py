@@ -5,7 +5,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storefront.db import Base, UTCDateTime, utcnow
@@ -47,6 +47,8 @@ class Order(Base):
     note: Mapped[str | None] = mapped_column(Text)
     # An order still pending at this time is cancelled by the worker (orders/expiry.py). Null before 0009.
     payment_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # The lines' stock was put back (the order was cancelled, or a refund restocked it): never twice.
+    stock_returned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

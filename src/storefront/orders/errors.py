@@ -1,4 +1,5 @@
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from storefront.errors import Conflict, NotFound, Unprocessable
@@ -39,3 +40,15 @@ class VariantRequired(Unprocessable):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
+
+
+class RefundExceedsPayment(Conflict):
+    """More than paid minus refunded was asked (or nothing is left to refund)."""
+
+    code = "refund_exceeds_payment"
+
+    def __init__(self, left: Decimal, *, asked: Decimal) -> None:
+        super().__init__(
+            f"At most {left:.2f} can be refunded on this order ({asked:.2f} was asked).",
+            refundable=f"{left:.2f}",
+        )

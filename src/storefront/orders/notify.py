@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from storefront.catalog import notify as catalog_notify
 from storefront.catalog.notify import Lowered
-from storefront.models import Audience, Order, User
+from storefront.models import Audience, Order, Payment, Refund, User
 from storefront.orders.schemas import OrderRead
 from storefront.uow import UnitOfWork
 
@@ -36,13 +36,49 @@ async def order_placed(uow: UnitOfWork, owner: User, order: Order) -> None:
     await uow.queue_email("order_confirmation", to=owner.email, context=_email_context(owner, order))
 
 
-async def status_changed(uow: UnitOfWork, order: Order, previous: str, *, email: str = "order_status") -> None:
-    """`order.status_changed`, and the `email` template to the customer (`order_expired` for the payment deadline)."""
-    owner = await uow.get(User, order.user_id)
+async def status_changed(uow: UnitOfWork, order: Order, previous: str, *, email: str | None = "order_status") -> None:
+    """`order.status_changed`, and the `email` template to the customer (`order_expired` for the
+    payment deadline; None for none)."""
     data = _summary(order) | {"previous_status": previous}
     await uow.record_event("order.status_changed", data, audience=Audience.owner, user_id=order.user_id)
+    if email is not None:
+        await _email_owner(uow, order, email)
+
+
+async def payment_event(uow: UnitOfWork, type_: str, order: Order, payment: Payment, *, email: str | None) -> None:
+    """`payment.succeeded` or `payment.failed`, and the `email` template (a receipt) to the customer."""
+    data = {
+        "order_id": order.id,
+        "user_id": order.user_id,
+        "payment_id": payment.id,
+        "amount": f"{payment.amount:.2f}",
+        "currency": payment.currency,
+        "status": str(payment.status),
+    }
+    await uow.record_event(type_, data, audience=Audience.owner, user_id=order.user_id)
+    if email is not None:
+        await _email_owner(uow, order, email)
+
+
+async def refund_event(uow: UnitOfWork, type_: str, order: Order, refund: Refund) -> None:
+    """`refund.created` or `refund.succeeded`; the customer is emailed when the money is on its way back."""
+    data = {
+        "order_id": order.id,
+        "user_id": order.user_id,
+        "refund_id": refund.id,
+        "amount": f"{refund.amount:.2f}",
+        "currency": order.currency,
+        "status": str(refund.status),
+    }
+    await uow.record_event(type_, data, audience=Audience.owner, user_id=order.user_id)
+    if type_ == "refund.succeeded":
+        await _email_owner(uow, order, "refund_issued", refund={"amount": data["amount"], "reason": refund.reason})
+
+
+async def _email_owner(uow: UnitOfWork, order: Order, email: str, **extra: object) -> None:
+    owner = await uow.get(User, order.user_id)
     if owner is not None and owner.is_active:
-        await uow.queue_email(email, to=owner.email, context=_email_context(owner, order))
+        await uow.queue_email(email, to=owner.email, context=_email_context(owner, order) | extra)
 
 
 async def stock_taken(uow: UnitOfWork, left: Sequence[Lowered], threshold: int) -> None:

@@ -58,6 +58,13 @@ async def claim_unpaid(session: AsyncSession, order_id: int, now: datetime) -> b
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def get_locked(session: AsyncSession, order_id: int) -> Order:
+    """An order with its row locked until the transaction ends (PostgreSQL; SQLite's one writer
+    already is), read afresh: what a provider's webhook changes, one event at a time."""
+    query = _whole().where(Order.id == order_id).with_for_update().execution_options(populate_existing=True)
+    return (await session.scalars(query)).one()
+
+
 async def get_claimed(session: AsyncSession, order_id: int) -> Order:
     """An order this transaction has just changed with a statement, read afresh."""
     query = _whole().where(Order.id == order_id).execution_options(populate_existing=True)

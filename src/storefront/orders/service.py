@@ -129,7 +129,9 @@ async def place(
     today's prices with its discount, shipping and tax, and start its payment.
 
     One transaction: a refused code, a line short of stock, a discount used up
-    meanwhile or a provider that fails (502) rolls all of it back.
+    meanwhile or a provider that fails (502) rolls all of it back. The payment is
+    started before any stock is taken, so a slow provider locks nothing others need;
+    should the order be refused after that, the provider is told to drop it.
     """
     chosen = await _variants_of(session, data.items)
     basket = [pricing.Line(variant.price, line.quantity) for line, variant, _ in chosen]
@@ -142,13 +144,6 @@ async def place(
         shipping_method=data.shipping_method,
         country=country,
     )
-    lines = [repository.Line(product.id, variant.id, line.quantity) for line, variant, product in chosen]
-    taken = await repository.take_stock(session, lines, {variant.id: variant.sku for _, variant, _ in chosen})
-    if not taken:
-        raise InsufficientStock(taken.short_products, taken.short_variants)
-    if terms.discount is not None:
-        # After the stock: every checkout locks products first, then the discount, so none deadlock.
-        await rules.claim_discount(session, terms.discount, user.id)
     settings = session.settings
     breakdown = terms.price(basket, prices_include_tax=settings.prices_include_tax)
     items = [
@@ -184,7 +179,20 @@ async def place(
     )
     session.add(order)
     await session.flush()
-    await payments.start(session, payment_provider, order, user)
+    # The provider first, while this transaction has locked no stock or discount row:
+    # however long it takes to answer, no other checkout waits for it.
+    payment = await payments.start(session, payment_provider, order, user)
+    lines = [repository.Line(product.id, variant.id, line.quantity) for line, variant, product in chosen]
+    try:
+        taken = await repository.take_stock(session, lines, {variant.id: variant.sku for _, variant, _ in chosen})
+        if not taken:
+            raise InsufficientStock(taken.short_products, taken.short_variants)
+        if terms.discount is not None:
+            # After the stock: every checkout locks products first, then the discount, so none deadlock.
+            await rules.claim_discount(session, terms.discount, user.id)
+    except Exception:
+        await payment_provider.discard(payment.provider_reference)
+        raise
     await notify.order_placed(session, user, order)
     await notify.stock_taken(session, taken.left, settings.stock_low_threshold)
     return order
@@ -255,7 +263,7 @@ async def cancel(session: UnitOfWork, actor: User, order: Order) -> Order:
         raise InvalidTransition(f"An order that is {order.status} cannot be cancelled by you.")
     await _release(session, order)
     payments.abandoned(order)
-    return await _move(session, order, OrderStatus.cancelled)
+    return await move(session, order, OrderStatus.cancelled)
 
 
 async def change_status(session: UnitOfWork, actor: User, order: Order, status: OrderStatus) -> Order:
@@ -266,7 +274,7 @@ async def change_status(session: UnitOfWork, actor: User, order: Order, status: 
         raise InvalidTransition(f"An order cannot go from {order.status} to {status}.")
     if status == OrderStatus.paid:
         payments.succeeded(order)
-    return await _move(session, order, status)
+    return await move(session, order, status)
 
 
 async def expire(session: UnitOfWork, order_id: int, now: datetime) -> Order | None:
@@ -289,17 +297,29 @@ async def expire(session: UnitOfWork, order_id: int, now: datetime) -> Order | N
 
 async def _release(session: UnitOfWork, order: Order) -> None:
     """What a cancelled order gives back, whoever cancels it (its owner, staff, the payment
-    deadline): each line's stock and the use of its discount code; the products' cached reads go."""
-    returned = [repository.Line(item.product_id, item.variant_id, item.quantity) for item in order.items]
-    await repository.return_stock(session, returned)
+    deadline): each line's stock (unless a refund restocked it) and the use of its discount code."""
+    await restock(session, order)
     if order.discount_id is not None:
         await rules.release_discount(session, order.discount_id, order.user_id)
+
+
+async def restock(session: UnitOfWork, order: Order) -> bool:
+    """Put the order's lines back in stock, once in its life (a cancel, a refund that restocks):
+    True if this call did. The caller holds the order's row (`WritableOrder`, the webhook's lock)."""
+    if order.stock_returned:
+        return False
+    returned = [repository.Line(item.product_id, item.variant_id, item.quantity) for item in order.items]
+    await repository.return_stock(session, returned)
+    order.stock_returned = True
     session.evict(*(line.product_id for line in returned))
+    return True
 
 
-async def _move(session: UnitOfWork, order: Order, status: OrderStatus) -> Order:
+async def move(session: UnitOfWork, order: Order, status: OrderStatus, *, email: str | None = "order_status") -> Order:
+    """Set the status and tell of it: `order.status_changed`, and the `email` template to the
+    customer (None: the caller sends its own, a receipt or a refund notice)."""
     previous = str(order.status)
     order.status = status
     await session.flush()
-    await notify.status_changed(session, order, previous)
+    await notify.status_changed(session, order, previous, email=email)
     return order

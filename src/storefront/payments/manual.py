@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from storefront.config import PaymentProviderName
 from storefront.db import utcnow
-from storefront.models import PaymentStatus
-from storefront.payments.provider import PaymentRequest, StartedPayment
+from storefront.models import PaymentStatus, RefundStatus
+from storefront.payments.provider import PaymentRequest, RefundRequest, StartedPayment, StartedRefund
 
 
 def reference(order_id: int) -> str:
@@ -18,7 +18,8 @@ def reference(order_id: int) -> str:
 
 
 class ManualPayments:
-    """Answers at once, with nothing to call: the payment `requires_action` of the customer."""
+    """Answers at once, with nothing to call: the payment `requires_action` of the customer,
+    and a refund is what staff give back by hand, recorded as done."""
 
     def __init__(self, instructions: str, *, days: int, clock: Callable[[], datetime] = utcnow) -> None:
         self.instructions = instructions
@@ -42,3 +43,12 @@ class ManualPayments:
         return StartedPayment(
             status=PaymentStatus.requires_action, due_at=due_at, provider_reference=ref, instructions=text
         )
+
+    async def discard(self, reference: str | None) -> None:
+        """Nothing was asked of anyone."""
+
+    async def refund(self, request: RefundRequest) -> StartedRefund:
+        return StartedRefund(status=RefundStatus.succeeded, provider_reference=None)
+
+    async def close(self) -> None:
+        """Nothing is held."""

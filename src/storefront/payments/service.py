@@ -5,6 +5,8 @@ Services flush, never commit: a payment is written in the transaction of the ord
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from storefront.models import Order, Payment, PaymentStatus, User
 from storefront.payments.provider import PaymentProvider, PaymentRequest
 from storefront.uow import UnitOfWork
@@ -58,3 +60,16 @@ def abandoned(order: Order) -> None:
     no payment will come. A payment already taken stays as it is (a refund is another step)."""
     if order.payment is not None and order.payment.status not in SETTLED:
         order.payment.status = PaymentStatus.failed
+
+
+def refund_key(payment: Payment, previous: Decimal, amount: Decimal) -> str:
+    """The provider's idempotency key for a refund of `amount` after `previous` was refunded:
+    a retry after a timeout (rolled back here, perhaps done there) is the same refund; a later
+    refund of the same amount, made after this one counted, is another."""
+    return f"storefront-refund-{payment.id}-{previous:.2f}-{amount:.2f}"
+
+
+def refunded(payment: Payment, total: Decimal) -> None:
+    """The payment has had `total` refunded, all or part of it."""
+    payment.refunded_total = total
+    payment.status = PaymentStatus.refunded if total >= payment.amount else PaymentStatus.partially_refunded
