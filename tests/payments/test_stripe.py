@@ -327,3 +327,41 @@ async def test_a_partial_refund_keeps_the_status_and_a_pending_one_succeeds_by_w
     async with factory.database.read_session() as session:
         assert list(await session.scalars(select(Refund.status))) == ["succeeded"]
     assert await count(factory.database, select(func.count()).where(Email.kind == "refund_issued")) == 1
+
+
+async def test_a_refund_retried_with_its_idempotency_key_is_made_once(
+    shop: AsyncClient, factory: Factory, stripe_double: StripeDouble
+) -> None:
+    placed = await place(shop, factory, stripe_double)
+    assert (await deliver(shop, "payment_intent.succeeded", paid(placed.intent))).status_code == 200
+    staff = await factory.staff()
+    url = f"/api/v1/orders/{placed.order['id']}/refunds"
+    headers = staff.headers | {"Idempotency-Key": "refund-once"}
+
+    first = await shop.post(url, json={"amount": "5.00", "reason": "Scratched"}, headers=headers)
+    again = await shop.post(url, json={"amount": "5.00", "reason": "Scratched"}, headers=headers)
+
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
+    assert len(stripe_double.refunds) == 1
+    (call,) = stripe_double.calls_to("/v1/refunds")
+    payment = await payment_row(factory.database, placed.order["id"])
+    assert call.idempotency_key == f"storefront-refund-{payment.id}-0.00-5.00"
+    assert payment.refunded_total == Decimal("5.00")
+    created = select(func.count()).where(Event.type == "refund.created")
+    assert await count(factory.database, created) == 1
+
+
+async def test_a_customer_may_not_refund_and_an_unpaid_order_cannot_be(
+    shop: AsyncClient, factory: Factory, stripe_double: StripeDouble
+) -> None:
+    placed = await place(shop, factory, stripe_double)
+    url = f"/api/v1/orders/{placed.order['id']}/refunds"
+
+    by_customer = await shop.post(url, json={"reason": "I changed my mind"}, headers=placed.buyer.headers)
+    unpaid = await shop.post(url, json={"reason": "x"}, headers=(await factory.staff()).headers)
+
+    assert by_customer.status_code == 403
+    assert (unpaid.status_code, unpaid.json()["code"]) == (409, "invalid_transition")
+    assert stripe_double.refunds == {}
