@@ -136,13 +136,7 @@ async def _refunded(
         provider_reference=None,
         restocked=False,
     )
-    session.add(record)
-    payments.refunded(payment, payment.refunded_total + outside)
-    order.refunded_total = payment.refunded_total
-    await session.flush()
-    await notify.refund_event(session, "refund.succeeded", order, record)
-    if payment.refunded_total >= payment.amount and order.status in refunds.BECOMES_REFUNDED:
-        await service.move(session, order, OrderStatus.refunded, email=None)
+    await refunds.record_refund(session, order, payment, record, payment.refunded_total + outside)
 
 
 def _major(minor: object) -> str:

@@ -97,16 +97,25 @@ async def _give_back(
         restocked=restock and await service.restock(session, order),
         created_by=actor.id if actor is not None else None,
     )
+    await record_refund(session, order, payment, record, total, events=("refund.created",))
+    return record
+
+
+async def record_refund(
+    session: UnitOfWork, order: Order, payment: Payment, record: Refund, total: Decimal, *, events: tuple[str, ...] = ()
+) -> None:
+    """Keep `record` and the payment's new refunded `total`; tell of it (`events`, then
+    `refund.succeeded` once done); a fully refunded order that had been paid becomes `refunded`."""
     session.add(record)
     payments.refunded(payment, total)
     order.refunded_total = total
     await session.flush()
-    await notify.refund_event(session, "refund.created", order, record)
+    for type_ in events:
+        await notify.refund_event(session, type_, order, record)
     if record.status == RefundStatus.succeeded:
         await notify.refund_event(session, "refund.succeeded", order, record)
     if total >= payment.amount and order.status in BECOMES_REFUNDED:
         await service.move(session, order, OrderStatus.refunded, email=None)
-    return record
 
 
 async def _ask(provider: PaymentProvider, payment: Payment, request: RefundRequest) -> StartedRefund:
