@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Response
+from pydantic import Field
 
 from storefront.auth.dependencies import StaffUser
 from storefront.context import PaymentsDep, ReadSession, WriteSession
@@ -56,9 +57,13 @@ async def create_refund(
     return await idempotency.run(user, give_back)
 
 
-@router.get("/{order_id}/refunds", response_model=list[RefundRead], responses=problems(404, 422))
+@router.get(
+    "/{order_id}/refunds",
+    response_model=Annotated[list[RefundRead], Field(max_length=refunds.MAX_LISTED)],
+    responses=problems(404, 422),
+)
 async def list_refunds(order: VisibleOrder, session: ReadSession) -> list[Refund]:
-    """An order's refunds, oldest first (its owner, staff and admins)."""
+    """An order's refunds, oldest first, at most 500 (its owner, staff and admins)."""
     return await refunds.list_refunds(session, order)
 
 

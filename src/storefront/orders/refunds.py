@@ -28,10 +28,12 @@ from storefront.uow import UnitOfWork
 
 # A fully refunded order that had been paid for is `refunded`; a cancelled one stays `cancelled`.
 BECOMES_REFUNDED = frozenset({OrderStatus.paid, OrderStatus.shipped, OrderStatus.delivered})
+# The most refunds an order's list shows (the oldest): far more than any order is given.
+MAX_LISTED = 500
 
 
 async def list_refunds(session: UnitOfWork, order: Order) -> list[Refund]:
-    query = select(Refund).where(Refund.order_id == order.id).order_by(Refund.id)
+    query = select(Refund).where(Refund.order_id == order.id).order_by(Refund.id).limit(MAX_LISTED)
     return list(await session.scalars(query))
 
 
