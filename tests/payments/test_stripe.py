@@ -365,3 +365,20 @@ async def test_a_customer_may_not_refund_and_an_unpaid_order_cannot_be(
     assert by_customer.status_code == 403
     assert (unpaid.status_code, unpaid.json()["code"]) == (409, "invalid_transition")
     assert stripe_double.refunds == {}
+
+
+async def test_an_order_refused_after_its_intent_was_created_cancels_the_intent(
+    shop: AsyncClient, factory: Factory, stripe_double: StripeDouble
+) -> None:
+    buyer = await factory.customer()
+    product = await factory.product(stock=1)
+
+    response = await shop.post(
+        "/api/v1/orders", json={"items": [{"product_id": product.id, "quantity": 2}]}, headers=buyer.headers
+    )
+
+    assert (response.status_code, response.json()["code"]) == (409, "insufficient_stock")
+    (intent,) = stripe_double.intents.values()
+    assert intent["status"] == "canceled"
+    assert stripe_double.calls_to(f"/v1/payment_intents/{intent['id']}/cancel")
+    assert await count(factory.database, select(func.count()).select_from(Order)) == 0

@@ -10,32 +10,17 @@ from pydantic import Field
 from storefront.auth.dependencies import StaffUser
 from storefront.context import PaymentsDep, ReadSession, WriteSession
 from storefront.contract import api_router
-from storefront.errors import AppError, NotFound
 from storefront.idempotency import IdempotencyDep
 from storefront.kit.openapi import problems
 from storefront.models import Refund
 from storefront.orders import payment_events, refunds
 from storefront.orders.dependencies import VisibleOrder, WritableOrder
+from storefront.payments.errors import InvalidSignatureError, StripeNotConfigured
 from storefront.payments.schemas import RefundCreate, RefundRead, WebhookReceipt
 from storefront.payments.stripe_payments import InvalidSignature, StripePayments
 
 router = api_router("/orders", tags=["payments"], responses=problems(401))
 hooks = api_router("/payments", tags=["payments"])
-
-
-class StripeNotConfigured(NotFound):
-    code = "stripe_not_configured"
-
-    def default_detail(self) -> str:
-        return "This shop does not take card payments through Stripe (PAYMENT_PROVIDER is not stripe)."
-
-
-class InvalidSignatureError(AppError):
-    status_code = 400
-    code = "invalid_signature"
-
-    def default_detail(self) -> str:
-        return "The Stripe-Signature header does not sign this body with the webhook secret, or is too old."
 
 
 @router.post(
