@@ -1,24 +1,40 @@
 """The unit of work: what a transaction causes is made known once it commits,
-exactly once, and never when it rolls back; the same for a request and for the
-`Database.transaction()` that CLI commands and the worker commit through."""
+exactly once, and never when it rolls back; the same for a request, for a CLI
+command in its own process and for the worker, which all commit through one
+`UnitOfWork.commit()`."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import subprocess
+import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from asgi_lifespan import LifespanManager
 from httpx import ASGITransport, AsyncClient
+from redis.asyncio import Redis
 from sqlalchemy import event, func, select, update
 
+from storefront.broker import PRODUCTS_CHANNEL
 from storefront.config import Settings
 from storefront.context import AppContext, context_of
+from storefront.database import Database
+from storefront.db import utcnow
 from storefront.main import create_app
 from storefront.messages import ProductsChanged, SessionsEnded
-from storefront.models import Email, Event, Product
+from storefront.models import Email, Event, Order, Product
+from storefront.orders import notify
 from storefront.uow import WriteInReadSession
+from storefront.worker import Worker
 from tests.factories import Factory
+
+# The Redis every machine of this project runs (the suite's scale-out tests use it too).
+REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
@@ -156,3 +172,99 @@ async def test_a_read_request_runs_its_statements_without_a_transaction(settings
     assert sent == ["SELECT"]  # the session check and the user, in one statement
     if not settings.is_sqlite:
         assert levels == [True]
+
+
+async def test_the_worker_announces_only_what_it_committed(
+    context: AppContext, settings: Settings, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's payment deadline: a cancellation that fails before its commit
+    announces nothing; the one that commits announces its event, its email and
+    its product's eviction once."""
+    buyer = await factory.customer()
+    product = await factory.product(stock=5)
+    app = create_app(settings)
+    async with (
+        LifespanManager(app) as manager,
+        AsyncClient(transport=ASGITransport(app=manager.app), base_url="http://test") as client,
+    ):
+        lines = [{"product_id": product.id, "quantity": 2}]
+        placed = await client.post("/api/v1/orders", json={"items": lines}, headers=buyer.headers)
+    assert placed.status_code == 201
+    order_id = placed.json()["id"]
+    async with context.database.transaction() as uow:
+        await uow.execute(update(Order).where(Order.id == order_id).values(payment_due_at=utcnow() - timedelta(1)))
+    worker = Worker(context.database, settings, context.jobs)
+    emails_before = await _count(context, Email)
+
+    async def crash(*_: object, **__: object) -> None:
+        raise RuntimeError("the worker died before committing")
+
+    with context.broker.subscribe() as stream:
+        heard = Heard(context)
+        heard.jobs.event.clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(notify, "status_changed", crash)
+            assert await worker.cancel_unpaid() == []
+        assert stream.queue.empty()
+        assert heard.products == []
+        assert not heard.jobs.event.is_set()
+        assert await _count(context, Email) == emails_before
+
+        assert await worker.cancel_unpaid() == [order_id]
+
+        published = [stream.queue.get_nowait() for _ in range(stream.queue.qsize())]
+        assert [(e.type, e.data["status"]) for e in published if e is not None] == [
+            ("order.status_changed", "cancelled")
+        ]
+        assert heard.products == [ProductsChanged(product_ids=(product.id,))]
+        assert heard.jobs.event.is_set()
+    assert await _count(context, Email) == emails_before + 1
+
+
+def _seed(database_url: str, storage_url: str, redis_url: str) -> subprocess.CompletedProcess[str]:
+    """`storefront seed` in its own process, publishing through Redis."""
+    environment = {
+        **{name: value for name, value in os.environ.items() if name.lower() not in Settings.model_fields},
+        "DATABASE_URL": database_url,
+        "STORAGE_URL": storage_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "cli-test-secret-key-that-is-long-enough",
+    }
+    storefront = Path(sys.executable).with_name("storefront")
+    return subprocess.run(  # noqa: S603 - our own console script, fixed arguments
+        [str(storefront), "seed", "--products", "3", "--images", "--no-rules"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=environment,
+    )
+
+
+async def test_a_cli_command_announces_only_what_it_committed(
+    settings: Settings, database: Database, tmp_path: Path
+) -> None:
+    """`storefront seed` in its own process: a seed that fails before its commit
+    (its images cannot be stored) evicts nothing in the running servers; the one
+    that commits evicts its products there once, through Redis."""
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the images would go")
+    async with Redis.from_url(REDIS_URL) as redis, redis.pubsub() as pubsub:
+        await pubsub.subscribe(PRODUCTS_CHANNEL)
+        await pubsub.get_message(timeout=1.0)  # the subscription's confirmation
+        failed = await asyncio.to_thread(_seed, settings.database_url, f"file://{blocked}", REDIS_URL)
+        assert failed.returncode != 0
+        assert await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5) is None
+        async with database.read_session() as session:
+            assert await session.scalar(select(func.count()).select_from(Product)) == 0
+
+        seeded = await asyncio.to_thread(_seed, settings.database_url, f"file://{tmp_path}/uploads", REDIS_URL)
+        assert seeded.returncode == 0, seeded.stderr
+
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+        assert message is not None
+        async with database.read_session() as session:
+            ids = tuple(await session.scalars(select(Product.id).order_by(Product.id)))
+        assert len(ids) == 3
+        assert set(ProductsChanged.model_validate_json(message["data"]).product_ids) == set(ids)
+        assert await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5) is None

@@ -5,7 +5,7 @@
 anonymous caller sees them. Every change made through the app evicts its
 product after the commit, and every cached page with it (a change can move any
 product into or out of any page): a unit of work that changed products
-(`uow.evict`, catalog edits and stock taken or returned alike) publishes
+(`uow.evict`: catalog edits, stock taken or returned and `storefront seed` alike) publishes
 `ProductsChanged` on the broker's own channel, heard at once in this process
 and through Redis in every other. When the broker may have missed messages
 (Redis reconnected), everything goes. A load that began before an eviction is

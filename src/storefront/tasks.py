@@ -84,6 +84,8 @@ async def seed_products(
                 products = [_random_product(rng, shirt=done + n >= shirts_from) for n in range(size)]
                 session.add_all(products)
                 await session.flush()
+                # Cached product pages of a running server would not show them until they expire.
+                session.evict(*(product.id for product in products))
                 if storage is not None:
                     for product in products:
                         product.image_key = await _store_swatch(storage, product.id, rng)
