@@ -233,4 +233,5 @@ def test_worker_process_delivers_then_stops_cleanly_on_sigterm(processes: Proces
     status = subprocess.run(  # noqa: S603
         [STOREFRONT, "worker", "--status"], env=processes.env, cwd=processes.cwd, capture_output=True, check=True
     )
-    assert json.loads(status.stdout)["sent"] == 1
+    assert json.loads(status.stdout)["emails"]["sent"] == 1
+    assert json.loads(status.stdout)["webhooks"]["pending"] == 0

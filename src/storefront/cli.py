@@ -165,9 +165,11 @@ def seed(
 
 @app.command()
 def worker(
-    status: Annotated[bool, typer.Option("--status", help="Print the email queue by state and exit.")] = False,
+    status: Annotated[
+        bool, typer.Option("--status", help="Print the email queue and the webhook deliveries by state, and exit.")
+    ] = False,
 ) -> None:
-    """Deliver queued jobs (emails) until SIGTERM/SIGINT; run as many as you like."""
+    """Deliver queued jobs (emails, webhooks) until SIGTERM/SIGINT; run as many as you like."""
     from storefront.runner import run_worker, show_status
 
     settings = _settings()

@@ -136,6 +136,16 @@ class Settings(BaseSettings):
     # a 409 or a 5xx (with the same idempotency key, after 0.5 s, 1 s, ...; `docs/payments.md`).
     stripe_timeout_seconds: float = Field(10.0, gt=0, le=60)
     stripe_max_network_retries: int = Field(2, ge=0, le=5)
+    # Outbound webhooks (`docs/webhooks.md`)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)  # one attempt, connection to last byte
+    webhook_max_attempts: int = Field(8, ge=1, le=50)
+    # The first retry's delay; each next one is 4 times longer (at most 6 h), with +-25% jitter.
+    webhook_retry_base_seconds: float = Field(30.0, gt=0, le=3600)
+    webhook_disable_after: int = Field(20, ge=1, le=10_000)  # failed attempts in a row
+    webhook_concurrency: int = Field(16, ge=1, le=1000)  # attempts in flight per worker process
+    webhook_concurrency_per_endpoint: int = Field(2, ge=1, le=100)  # of those, to one endpoint
+    # Development and tests only: `http://` and private, loopback and link-local addresses accepted.
+    webhook_allow_private: bool = False
     # Trusted hosts
     # Host names this app answers for (`*.example.com` for its subdomains); empty: any.
     trusted_hosts: Annotated[list[str], NoDecode] = []

@@ -24,6 +24,7 @@ from storefront.broker import LocalBroker, RedisBroker, StreamCounter
 from storefront.cache import ProductCache
 from storefront.config import Settings
 from storefront.database import Database
+from storefront.kit.net import Resolver, system_resolver
 from storefront.kit.ratelimit import RateLimiter
 from storefront.kit.routing import JSONRoute, writing
 from storefront.kit.storage import Storage, storage_from_settings
@@ -52,7 +53,7 @@ class Dispatcher:
         self.jobs = jobs
 
     async def dispatch(self, pending: Pending) -> None:
-        if pending.emails_queued:
+        if pending.jobs_queued:
             self.jobs.notify()
         if (products := pending.products) is not None:
             await self.broker.products_changed(products)
@@ -74,9 +75,13 @@ class AppContext:
     payments: PaymentProvider
     jobs: JobSignal
     streams: StreamCounter
+    # How outbound host names are resolved (webhook endpoints); tests give their own.
+    resolver: Resolver
 
     @classmethod
-    def create(cls, settings: Settings, rate_limiter: RateLimiter | None = None) -> AppContext:
+    def create(
+        cls, settings: Settings, rate_limiter: RateLimiter | None = None, resolver: Resolver | None = None
+    ) -> AppContext:
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         broker = RedisBroker(redis) if redis is not None else LocalBroker()
         jobs = JobSignal()
@@ -93,6 +98,7 @@ class AppContext:
             payments=provider_from_settings(settings),
             jobs=jobs,
             streams=StreamCounter(settings.stream_max_per_user, per_address=settings.ws_max_per_address),
+            resolver=resolver or system_resolver,
         )
 
     async def start(self) -> None:
@@ -146,7 +152,12 @@ async def _payments(connection: HTTPConnection) -> PaymentProvider:
     return app_context(connection).payments
 
 
+async def _resolver(connection: HTTPConnection) -> Resolver:
+    return app_context(connection).resolver
+
+
 SettingsDep = Annotated[Settings, Depends(_settings)]
+ResolverDep = Annotated[Resolver, Depends(_resolver)]
 DatabaseDep = Annotated[Database, Depends(_database)]
 StorageDep = Annotated[Storage, Depends(_storage)]
 RateLimiterDep = Annotated[RateLimiter, Depends(_rate_limiter)]

@@ -134,6 +134,18 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/health"): Operation("ops_health", public=True),
     ("GET", "/ready"): Operation("ops_ready", public=True),
     ("GET", "/metrics"): Operation("ops_metrics", public=True),
+    ("GET", "/api/v1/webhooks"): Operation("webhooks_list"),
+    ("POST", "/api/v1/webhooks"): Operation("webhooks_create", location=True, cache_control=NO_STORE),
+    ("GET", "/api/v1/webhooks/{webhook_id}"): Operation("webhooks_read"),
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): Operation("webhooks_update"),
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): Operation("webhooks_delete"),
+    ("POST", "/api/v1/webhooks/{webhook_id}/rotate-secret"): Operation(
+        "webhooks_rotate_secret", cache_control=NO_STORE
+    ),
+    ("POST", "/api/v1/webhooks/{webhook_id}/test"): Operation("webhooks_test"),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): Operation("webhooks_deliveries_list"),
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}"): Operation("webhooks_deliveries_read"),
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): Operation("webhooks_deliveries_retry"),
 }
 
 # Security schemes beside the ones FastAPI derives from the dependencies.
@@ -213,5 +225,6 @@ TAGS = [
     },
     {"name": "notifications", "description": "Durable email: queued in the change's transaction, sent by the worker."},
     {"name": "events", "description": "Live events: Server-Sent Events here, WebSockets as the API description says."},
+    {"name": "webhooks", "description": "Signed deliveries of events to other systems' endpoints, for admins."},
     {"name": "operations", "description": "Liveness, readiness and metrics, for operators."},
 ]

@@ -20,7 +20,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     worker: Worker | None = None
     worker_task: asyncio.Task[None] | None = None
     if context.settings.worker_embedded:
-        worker = Worker(context.database, context.settings, context.jobs)
+        worker = Worker(context.database, context.settings, context.jobs, resolver=context.resolver)
         worker_task = asyncio.create_task(worker.run(), name="storefront-worker")
     # Everything built so far lives as long as the process: moving it out of the
     # collector's sight keeps full collections short, and with them tail latency.

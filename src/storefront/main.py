@@ -20,6 +20,7 @@ from storefront.contract import CONTRACT, TAGS, operation_id
 from storefront.errors import install_error_handlers
 from storefront.events.router import router as events_router
 from storefront.events.router import ws_router
+from storefront.kit.net import Resolver
 from storefront.kit.openapi import install_openapi, problems
 from storefront.kit.routing import add_routes, claim_literal_paths
 from storefront.lifespan import lifespan
@@ -42,6 +43,7 @@ from storefront.rules.router import shipping_methods as shipping_methods_router
 from storefront.rules.router import tax_rates as tax_rates_router
 from storefront.tracing import telemetry_config, tracer_provider
 from storefront.users.router import router as users_router
+from storefront.webhooks.router import router as webhooks_router
 
 DOMAIN_ROUTERS = (
     auth_router,
@@ -56,6 +58,7 @@ DOMAIN_ROUTERS = (
     shipping_methods_router,
     tax_rates_router,
     notifications_router,
+    webhooks_router,
     events_router,
 )
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-API-Key",
@@ -85,11 +88,11 @@ Not operations of this document (OpenAPI has no WebSockets), but part of the API
   1009 a message over 64 KiB, 1003 a binary message."""
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, resolver: Resolver | None = None) -> FastAPI:
     settings = settings or get_settings()
     provider = tracer_provider(settings)
     configure_logging(settings.log_level, settings.log_format, trace_ids=provider is not None)
-    context = AppContext.create(settings, rate_limiter=create_rate_limiter(settings))
+    context = AppContext.create(settings, rate_limiter=create_rate_limiter(settings), resolver=resolver)
 
     app = FastAPI(
         title=settings.app_name,

@@ -34,6 +34,22 @@ IN_FLIGHT = Gauge("storefront_http_requests_in_flight", "HTTP requests being ans
 EMAILS = Gauge(
     "storefront_emails", "Emails in the outbox by state (backlog: queued).", ["status"], multiprocess_mode="max"
 )
+WEBHOOKS = Gauge(
+    "storefront_webhook_deliveries",
+    "Webhook deliveries by state (backlog: pending; due: pending and due now).",
+    ["status"],
+    multiprocess_mode="max",
+)
+WEBHOOK_DELIVERIES = Counter(
+    "storefront_webhook_attempts_total",
+    "Webhook delivery attempts by result: delivered, retrying, failed (the last attempt) or superseded.",
+    ["result"],
+)
+WEBHOOK_DURATION = Histogram(
+    "storefront_webhook_attempt_duration_seconds",
+    "Time of one webhook delivery attempt, to the answer (or the timeout).",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
 OPEN_STREAMS = Gauge(
     "storefront_event_streams_open", "Open WebSocket and SSE event streams.", multiprocess_mode="livesum"
 )

@@ -13,8 +13,9 @@ from storefront.events.retention import RULES as EVENTS
 from storefront.idempotency import RULES as IDEMPOTENCY
 from storefront.kit.retention import Horizon
 from storefront.notifications.retention import RULES as NOTIFICATIONS
+from storefront.webhooks.retention import RULES as WEBHOOKS
 
-RULES = (*NOTIFICATIONS, *EVENTS, *AUTH, *IDEMPOTENCY, *CARTS)
+RULES = (*NOTIFICATIONS, *EVENTS, *AUTH, *IDEMPOTENCY, *CARTS, *WEBHOOKS)
 
 
 async def prune(session: AsyncSession, retention_days: int, *, cart_ttl_days: int = 30) -> dict[str, int]:

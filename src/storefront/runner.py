@@ -8,6 +8,7 @@ import signal
 from storefront.config import Settings
 from storefront.context import AppContext
 from storefront.log import configure_logging
+from storefront.webhooks.sender import backlog
 from storefront.worker import Worker, queue_status
 
 
@@ -15,7 +16,7 @@ async def run_worker(settings: Settings) -> None:
     """Run until SIGTERM or SIGINT, then finish or release what is held and exit 0."""
     configure_logging(settings.log_level, settings.log_format)
     context = AppContext.create(settings)
-    worker = Worker(context.database, context.settings, context.jobs)
+    worker = Worker(context.database, context.settings, context.jobs, resolver=context.resolver)
     task = asyncio.create_task(worker.run(), name="storefront-worker")
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -28,9 +29,10 @@ async def run_worker(settings: Settings) -> None:
         await context.stop()
 
 
-async def show_status(settings: Settings) -> dict[str, int]:
+async def show_status(settings: Settings) -> dict[str, dict[str, int]]:
+    """The email outbox and the webhook deliveries, by state."""
     context = AppContext.create(settings)
     try:
-        return await queue_status(context.database)
+        return {"emails": await queue_status(context.database), "webhooks": await backlog(context.database)}
     finally:
         await context.stop()

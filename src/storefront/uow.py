@@ -2,7 +2,8 @@
 
 A service asks for the side effects of its change explicitly, on the unit of
 work it was given: `record_event`, `queue_email`, `evict`, `end_sessions`.
-The rows (events, emails) are written in the same transaction; what must
+The rows (events, emails, and for each event one webhook delivery per
+subscribed endpoint) are written in the same transaction; what must
 reach other parts of the system (live streams, the product cache in every
 process, the job worker) is held until `commit()` succeeds, then dispatched
 once through the app's `Effects`. A rollback discards it. Requests, CLI
@@ -12,11 +13,14 @@ commands and the worker all commit this one way.
 from __future__ import annotations
 
 import inspect
+import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
@@ -25,7 +29,7 @@ from storefront.db import utcnow
 from storefront.log import get_logger
 from storefront.mail.templates import render
 from storefront.messages import ProductsChanged, SessionsEnded
-from storefront.models import Audience, Email, EmailStatus, Event
+from storefront.models import Audience, DeliveryStatus, Email, EmailStatus, Event, WebhookDelivery, WebhookEndpoint
 
 log = get_logger("storefront.uow")
 
@@ -39,11 +43,11 @@ class Pending:
     events: list[Event] = field(default_factory=list)  # written at commit, which gives them their ids
     ended_sessions: list[SessionsEnded] = field(default_factory=list)
     changed_products: set[int] = field(default_factory=set)
-    emails_queued: bool = False
+    jobs_queued: bool = False
     callbacks: list[AfterCommit] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.events or self.ended_sessions or self.changed_products or self.emails_queued or self.callbacks)
+        return bool(self.events or self.ended_sessions or self.changed_products or self.jobs_queued or self.callbacks)
 
     @property
     def products(self) -> ProductsChanged | None:
@@ -128,8 +132,12 @@ class UnitOfWork(AsyncSession):
             created_at=now,
         )
         self.add(email)
-        self.pending.emails_queued = True
+        self.pending.jobs_queued = True
         return email
+
+    def wake_jobs(self) -> None:
+        """Work for the job worker was written (a webhook delivery): wake it after commit."""
+        self.pending.jobs_queued = True
 
     def evict(self, *product_ids: int) -> None:
         """These products changed: their cached reads go, in every process, after commit."""
@@ -144,6 +152,8 @@ class UnitOfWork(AsyncSession):
         self.pending.callbacks.append(callback)
 
     async def commit(self) -> None:
+        if self.pending.events:
+            await self._fan_out(self.pending.events)
         await super().commit()
         pending, self.pending = self.pending, Pending()
         if pending:
@@ -157,6 +167,25 @@ class UnitOfWork(AsyncSession):
         # Closing without `commit()` rolls back: what was pending never happened.
         self.pending = Pending()
         await super().close()
+
+    async def _fan_out(self, events: list[Event]) -> None:
+        """One webhook delivery per event and active endpoint subscribed to its
+        type, in this transaction: a committed event is never left undelivered."""
+        endpoints = (
+            await self.execute(select(WebhookEndpoint.id, WebhookEndpoint.events).where(WebhookEndpoint.active))
+        ).all()
+        if not endpoints:
+            return
+        await self.flush()  # the events' ids and times
+        rows = [
+            delivery_row(endpoint_id, event.type, webhook_payload(event.type, event.created_at, event.data), event.id)
+            for event in events
+            for endpoint_id, subscribed in endpoints
+            if "*" in subscribed or event.type in subscribed
+        ]
+        if rows:
+            await self.execute(insert(WebhookDelivery), rows)
+            self.wake_jobs()
 
     async def _dispatch(self, pending: Pending) -> None:
         try:
@@ -172,3 +201,25 @@ class UnitOfWork(AsyncSession):
                     await result
             except Exception:
                 log.exception("after_commit_failed")
+
+
+def webhook_payload(type_: str, at: datetime, data: dict[str, Any]) -> str:
+    """The body of a delivery, as Standard Webhooks has it: `{"type","timestamp","data"}`."""
+    timestamp = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return json.dumps({"type": type_, "timestamp": timestamp, "data": data}, separators=(",", ":"), ensure_ascii=False)
+
+
+def delivery_row(endpoint_id: int, type_: str, payload: str, event_id: int | None = None) -> dict[str, Any]:
+    """A new delivery's columns, due at once; its `webhook-id` is made here, once."""
+    now = utcnow()
+    return {
+        "endpoint_id": endpoint_id,
+        "message_id": f"msg_{uuid.uuid4().hex}",
+        "event_id": event_id,
+        "type": type_,
+        "payload": payload,
+        "status": DeliveryStatus.pending,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }

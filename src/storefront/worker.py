@@ -1,4 +1,4 @@
-"""The job worker: delivers queued emails, cancels orders left unpaid, and keeps the outbox tidy.
+"""The job worker: delivers queued emails and webhooks, cancels orders left unpaid, and keeps the outbox tidy.
 
 Delivery is at least once. A worker leases a batch of due emails (PostgreSQL:
 `FOR UPDATE SKIP LOCKED`, so workers never take the same row; SQLite: one
@@ -7,6 +7,9 @@ holds the lease. A failure is retried with exponential backoff and ends
 `failed` with the reason after the last attempt. A worker that dies mid-flight
 leaves leases that expire, and another worker takes those emails again. On
 stop, a worker finishes what it holds (bounded) and releases the rest.
+
+Webhook deliveries are leased the same way by `webhooks.sender`, each sent
+as a task of its own so that a slow endpoint holds up nothing else.
 
 Every minute it also cancels the orders whose payment is overdue
 (`orders.expiry`), each claimed by one worker however many run.
@@ -32,10 +35,12 @@ from storefront.config import Settings
 from storefront.context import JobSignal
 from storefront.database import Database
 from storefront.db import utcnow
+from storefront.kit.net import Resolver, system_resolver
 from storefront.log import get_logger
 from storefront.models import Email, EmailStatus
 from storefront.notifications.mailer import Mailer, build_message, mailer_from_settings
 from storefront.orders import expiry
+from storefront.webhooks.sender import WebhookSender
 
 log = get_logger("storefront.worker")
 MAX_BACKOFF_SECONDS = 3600.0
@@ -49,13 +54,23 @@ SCRUBBED = {"body_text": "(removed after delivery: it held a single-use token)",
 
 
 class Worker:
-    def __init__(self, database: Database, settings: Settings, jobs: JobSignal, mailer: Mailer | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        jobs: JobSignal,
+        mailer: Mailer | None = None,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.database = database
         self.settings = settings
         self.mailer = mailer or mailer_from_settings(settings)
         self.id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        # Set by every unit of work that queued an email in this process.
+        # Set by every unit of work that queued an email or a webhook delivery in
+        # this process, and by each webhook attempt that ends (its slot is free).
         self._wake = jobs.event
+        self.webhooks = WebhookSender(database, settings, self.id, resolver or system_resolver)
+        self.webhooks.on_done.append(self._wake)
         self._stopping = asyncio.Event()
         self._held: set[int] = set()
         self._next_maintenance = 0.0
@@ -73,6 +88,7 @@ class Worker:
             self._wake.clear()
             try:
                 delivered = await self.run_once()
+                delivered += await self.webhooks.run_once()
                 if loop.time() >= self._next_expiry:
                     await self.cancel_unpaid()
                     self._next_expiry = loop.time() + EXPIRY_SECONDS
@@ -102,6 +118,7 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.release_held()
+        await self.webhooks.stop(STOP_GRACE_SECONDS)
 
     async def run_once(self) -> int:
         """Lease and deliver one batch of due emails; how many were taken."""

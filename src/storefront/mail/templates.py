@@ -16,6 +16,7 @@ SUBJECTS = {
     "password_reset": "Reset your {shop} password",
     "payment_receipt": "Receipt for your order #{order[id]}",
     "refund_issued": "A refund of {refund[amount]} {order[currency]} on your order #{order[id]}",
+    "webhook_disabled": "{shop}: webhook endpoint #{endpoint[id]} was disabled after repeated failures",
 }
 
 

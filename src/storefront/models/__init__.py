@@ -9,6 +9,7 @@ from storefront.models.product import Product, ProductOption, ProductVariant, op
 from storefront.models.rules import Discount, DiscountCustomerUse, ShippingMethod, TaxRate, code_key
 from storefront.models.session import ApiKey, AuthSession, PasswordResetToken, RefreshToken
 from storefront.models.user import Role, User
+from storefront.models.webhook import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiKey",
@@ -16,6 +17,7 @@ __all__ = [
     "AuthSession",
     "Cart",
     "CartItem",
+    "DeliveryStatus",
     "Discount",
     "DiscountCustomerUse",
     "Email",
@@ -40,6 +42,9 @@ __all__ = [
     "StreamTicket",
     "TaxRate",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "code_key",
     "option_key",
 ]

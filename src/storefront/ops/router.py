@@ -18,6 +18,7 @@ from storefront.context import ContextDep
 from storefront.contract import plain_router
 from storefront.database import Database
 from storefront.log import get_logger
+from storefront.webhooks.sender import backlog as webhook_backlog
 from storefront.worker import queue_status
 
 router = plain_router(tags=["operations"])
@@ -95,6 +96,8 @@ async def metrics_endpoint(context: ContextDep) -> Response:
     with contextlib.suppress(Exception):  # a database outage must not hide the other metrics
         for status, count in (await queue_status(database)).items():
             metrics.EMAILS.labels(status).set(count)
+        for status, count in (await webhook_backlog(database)).items():
+            metrics.WEBHOOKS.labels(status).set(count)
     metrics.OPEN_STREAMS.set(context.streams.total)
     pool = database.engine.pool
     metrics.DB_POOL_IN_USE.set(pool.checkedout() if hasattr(pool, "checkedout") else 0)
