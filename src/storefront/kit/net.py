@@ -83,6 +83,8 @@ def parse_url(url: str, *, allow_private: bool) -> httpx.URL:
         raise UnsafeURL("the URL must start with https://")
     if not parsed.host:
         raise UnsafeURL("the URL has no host")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise UnsafeURL("not a URL: a port is 1 to 65535")
     if parsed.userinfo:
         raise UnsafeURL("the URL may not hold a user name or password")
     return parsed
