@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from storefront.config import Settings
 from storefront.database import Database
-from storefront.models import WebhookDelivery, WebhookEndpoint
+from storefront.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from storefront.webhooks import secrets
 from tests.factories import Actor, Factory
 from tests.webhooks.conftest import WEBHOOKS, deliveries, subscribe
@@ -161,7 +161,7 @@ async def test_the_delivery_log_filters_by_status_and_belongs_to_its_endpoint(
     async with database.transaction() as uow:
         delivery = await uow.get(WebhookDelivery, first["id"])
         assert delivery is not None
-        delivery.status = "failed"
+        delivery.status = DeliveryStatus.failed
 
     assert [d["id"] for d in await deliveries(api, admin, one["id"])] == [second["id"], first["id"]]
     failed = await api.get(f"{WEBHOOKS}/{one['id']}/deliveries?status=failed", headers=admin.headers)

@@ -4,6 +4,7 @@ again at every send against what its host resolves to then (DNS rebinding)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from httpx import AsyncClient
@@ -47,7 +48,7 @@ async def strict_api(settings: Settings, dns: FakeDNS, database: Database) -> As
         yield client
 
 
-async def _create(api: AsyncClient, admin: Actor, url: str) -> tuple[int, dict[str, object]]:
+async def _create(api: AsyncClient, admin: Actor, url: str) -> tuple[int, dict[str, Any]]:
     response = await api.post(WEBHOOKS, json={"url": url, "events": ["*"]}, headers=admin.headers)
     return response.status_code, response.json()
 
