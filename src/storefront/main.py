@@ -66,7 +66,8 @@ CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Ma
 CORS_EXPOSE_HEADERS = ["X-Request-ID", "X-Total-Count", "Link", "ETag", "Location", "Retry-After", "RateLimit",
                        "RateLimit-Policy", "Idempotent-Replayed", "Server-Timing"]  # fmt: skip
 DESCRIPTION = """A commerce API: catalog and inventory, customers and staff with roles,
-orders that never oversell, durable email and live order events.
+carts and checkout, payments and refunds, orders that never oversell, durable email,
+live order events and signed webhooks (Standard Webhooks) for other systems.
 
 Errors are RFC 9457 problem details (`application/problem+json`) with a stable `code`.
 Log in with **Authorize** (the OAuth2 password form) to try the protected operations.

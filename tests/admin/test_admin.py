@@ -215,3 +215,35 @@ async def test_admin_shows_orders_with_their_payment_and_never_a_client_secret(
     assert payment.status_code == 200
     assert "requires_action" in payment.text
     assert "secret_do_not_show" not in payments.text + payment.text + order.text
+
+
+async def test_admin_lists_webhook_endpoints_failing_first_without_secrets_and_resends_deliveries(
+    client: AsyncClient, factory: Factory, database: Database
+) -> None:
+    from storefront.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+
+    admin = await factory.admin()
+    async with database.transaction() as session:
+        healthy = WebhookEndpoint(url="https://fine.example.com/in", events=["*"], active=True,
+                                  secret="sealed-secret-do-not-show", consecutive_failures=0)  # fmt: skip
+        failing = WebhookEndpoint(url="https://down.example.com/in", events=["*"], active=True,
+                                  secret="sealed-secret-do-not-show", consecutive_failures=7)  # fmt: skip
+        session.add_all([healthy, failing])
+        await session.flush()
+        failed = WebhookDelivery(endpoint_id=failing.id, message_id="msg_admin_1", type="order.created",
+                                 payload="{}", status=DeliveryStatus.failed, attempts=8)  # fmt: skip
+        session.add(failed)
+    await admin_login(client, admin)
+
+    endpoints = await client.get("/admin/webhook-endpoint/list")
+    details = await client.get(f"/admin/webhook-endpoint/details/{failing.id}")
+    assert endpoints.status_code == 200
+    assert endpoints.text.index("down.example.com") < endpoints.text.index("fine.example.com")
+    assert "do-not-show" not in endpoints.text + details.text
+
+    resent = await client.get("/admin/webhook-delivery/action/retry", params={"pks": str(failed.id)})
+    assert resent.status_code == 303
+    async with database.read_session() as session:
+        delivery = await session.get(WebhookDelivery, failed.id)
+    assert delivery is not None
+    assert delivery.status == DeliveryStatus.pending

@@ -204,7 +204,8 @@ async def test_maintenance_prunes_old_rows(database: Database, settings: Setting
     pruned = await Worker(database, settings, JobSignal()).maintain()
 
     assert pruned == {
-        "emails": 1, "events": 1, "tickets": 1, "sessions": 0, "reset_tokens": 0, "idempotency_keys": 0, "carts": 0
+        "emails": 1, "events": 1, "tickets": 1, "sessions": 0, "reset_tokens": 0, "idempotency_keys": 0, "carts": 0,
+        "webhook_deliveries": 0,
     }  # fmt: skip
     async with database.read_session() as session:
         assert sorted(await session.scalars(select(Email.id))) == [sent_new, queued_old]

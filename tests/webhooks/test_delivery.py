@@ -316,3 +316,29 @@ async def test_a_manual_retry_sends_a_delivered_delivery_again_with_its_id(
     assert first.headers["webhook-id"] == second.headers["webhook-id"] == sent.json()["webhook_id"]
     [delivery] = await deliveries(api, admin, hook["id"])
     assert (delivery["status"], delivery["attempts"]) == ("delivered", 2)
+
+
+async def test_after_a_change_of_secret_key_deliveries_fail_until_the_secret_is_rotated(
+    admin: Actor, receiver: Receiver, hook_settings: Settings, dns: FakeDNS, database: Database
+) -> None:
+    from tests.webhooks.conftest import api_client
+
+    async with api_client(hook_settings, dns) as api:
+        hook = await subscribe(api, admin, receiver.script("/rekeyed"))
+    moved = hook_settings.model_copy(update={"secret_key": "another-secret-key-that-is-long-enough-too"})
+    admin = await Factory(database, moved).admin()  # tokens are signed with the key too
+    async with api_client(moved, dns) as api:
+        first = (await api.post(f"{WEBHOOKS}/{hook['id']}/test", headers=admin.headers)).json()
+        async with running_worker(moved, dns):
+            await eventually(lambda: _attempted(api, admin, hook["id"]))
+        [failed] = await deliveries(api, admin, hook["id"])
+        assert failed["last_error"].startswith("the signing secret cannot be read (SECRET_KEY changed)")
+        assert receiver.at("/rekeyed") == []  # nothing unsigned left the shop
+
+        rotated = (await api.post(f"{WEBHOOKS}/{hook['id']}/rotate-secret", headers=admin.headers)).json()
+        assert rotated["previous_secret_expires_at"] is None  # the unreadable secret signs nothing
+        await api.post(f"{WEBHOOKS}/{hook['id']}/deliveries/{first['id']}/retry", headers=admin.headers)
+        async with running_worker(moved, dns):
+            [request] = await receiver.wait_for("/rekeyed")
+    assert len(request.headers["webhook-signature"].split(" ")) == 1
+    Webhook(rotated["secret"]).verify(request.body, request.headers)

@@ -76,8 +76,8 @@ def parse_url(url: str, *, allow_private: bool) -> httpx.URL:
     `allow_private`), a host, no credentials."""
     try:
         parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise UnsafeURL(f"not a URL: {exc}") from None
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:  # UnicodeError is a ValueError
+        raise UnsafeURL(f"not a URL: {str(exc)[:200]}") from None
     schemes = ("https", "http") if allow_private else ("https",)
     if parsed.scheme not in schemes:
         raise UnsafeURL("the URL must start with https://")
@@ -93,6 +93,7 @@ def parse_url(url: str, *, allow_private: bool) -> httpx.URL:
 async def check_url(url: str, resolver: Resolver, *, allow_private: bool) -> Target:
     """The URL and the addresses to reach it at, or `UnsafeURL` saying why not."""
     parsed = parse_url(url, allow_private=allow_private)
+    host = parsed.host if len(parsed.host) <= 100 else f"{parsed.host[:97]}..."  # as messages show it
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:
         literal: IPAddress | None = ipaddress.ip_address(parsed.host)
@@ -104,13 +105,13 @@ async def check_url(url: str, resolver: Resolver, *, allow_private: bool) -> Tar
         try:
             found = await resolver(parsed.host, port)
         except (OSError, UnicodeError) as exc:
-            raise UnsafeURL(f"{parsed.host} does not resolve ({exc})") from None
+            raise UnsafeURL(f"{host} does not resolve ({str(exc)[:200]})") from None
         if not found:
-            raise UnsafeURL(f"{parsed.host} does not resolve")
+            raise UnsafeURL(f"{host} does not resolve")
     addresses = [ipaddress.ip_address(address.split("%")[0]) for address in found]
     if not allow_private:
         for address in addresses:
             if (reason := refusal(address)) is not None:
                 # One bad address is enough: a client may be handed any of them.
-                raise UnsafeURL(f"{parsed.host} resolves to {address}, {reason}")
+                raise UnsafeURL(f"{host} resolves to {address}, {reason}")
     return Target(parsed, tuple(str(address) for address in addresses))

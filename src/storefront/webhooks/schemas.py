@@ -106,7 +106,9 @@ class WebhookCreated(WebhookRead):
 
 class SecretRead(ReadModel):
     secret: str = Field(description="The new signing secret: shown in this response only.")
-    previous_secret_expires_at: datetime = Field(description="The old secret signs beside it until then.")
+    previous_secret_expires_at: datetime | None = Field(
+        description="The old secret signs beside it until then; null when it could not be read (SECRET_KEY changed)."
+    )
 
 
 class DeliveryRead(ReadModel):

@@ -37,6 +37,7 @@ from storefront.config import Settings
 from storefront.database import Database
 from storefront.db import utcnow
 from storefront.kit.net import Resolver, UnsafeURL, check_url
+from storefront.kit.secretbox import SealedWithAnotherKey
 from storefront.log import get_logger
 from storefront.models import DeliveryStatus, Role, User, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from storefront.uow import UnitOfWork
@@ -185,10 +186,13 @@ class WebhookSender:
         return self.settings.webhook_concurrency_per_endpoint
 
     def _claimed(self, delivery: WebhookDelivery, endpoint: WebhookEndpoint, now: datetime) -> Claimed:
-        signing = [self.box.open(endpoint.secret)]
+        # No readable current secret (SECRET_KEY changed): no signature, and the
+        # attempt fails saying why, while the other deliveries go on.
+        signing = [secret for secret in [self._open(endpoint.secret)] if secret is not None]
         expires = endpoint.previous_secret_expires_at
-        if endpoint.previous_secret is not None and expires is not None and expires > now:
-            signing.append(self.box.open(endpoint.previous_secret))
+        overlapping = endpoint.previous_secret is not None and expires is not None and expires > now
+        if signing and overlapping and (previous := self._open(endpoint.previous_secret or "")) is not None:
+            signing.append(previous)
         return Claimed(
             id=delivery.id,
             message_id=delivery.message_id,
@@ -198,6 +202,12 @@ class WebhookSender:
             url=endpoint.url,
             secrets=signing,
         )
+
+    def _open(self, sealed: str) -> str | None:
+        try:
+            return self.box.open(sealed)
+        except SealedWithAnotherKey:
+            return None
 
     async def _attempt(self, delivery: Claimed) -> None:
         started = time.perf_counter()
@@ -219,6 +229,8 @@ class WebhookSender:
 
     async def send(self, delivery: Claimed) -> Outcome:
         """One POST of the delivery, signed; never raises for what the endpoint or the network does."""
+        if not delivery.secrets:
+            return Outcome(error="the signing secret cannot be read (SECRET_KEY changed): rotate the secret")
         try:
             async with asyncio.timeout(self.settings.webhook_timeout_seconds):
                 target = await check_url(delivery.url, self.resolver, allow_private=self.settings.webhook_allow_private)

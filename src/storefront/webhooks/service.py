@@ -11,6 +11,7 @@ from storefront.config import Settings
 from storefront.db import utcnow
 from storefront.kit.net import Resolver, UnsafeURL, check_url
 from storefront.kit.pagination import Page, PageOf, fetch
+from storefront.kit.secretbox import SealedWithAnotherKey
 from storefront.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from storefront.uow import UnitOfWork, delivery_row, webhook_payload
 from storefront.webhooks import secrets
@@ -79,16 +80,24 @@ async def delete(session: UnitOfWork, endpoint: WebhookEndpoint) -> None:
     await session.flush()
 
 
-async def rotate_secret(session: UnitOfWork, endpoint: WebhookEndpoint, settings: Settings) -> tuple[str, datetime]:
+async def rotate_secret(
+    session: UnitOfWork, endpoint: WebhookEndpoint, settings: Settings
+) -> tuple[str, datetime | None]:
     """A new secret; the current one keeps signing beside it for 24 hours (an older
     one, from a rotation less than 24 hours ago, stops at once)."""
+    box = secrets.box(settings.signing_key())
     secret = secrets.new_secret()
     expires = utcnow() + ROTATION_OVERLAP
-    endpoint.previous_secret, endpoint.previous_secret_expires_at = endpoint.secret, expires
-    endpoint.secret = secrets.box(settings.signing_key()).seal(secret)
+    try:
+        box.open(endpoint.secret)
+    except SealedWithAnotherKey:  # sealed before SECRET_KEY changed: it can sign nothing any more
+        endpoint.previous_secret, endpoint.previous_secret_expires_at = None, None
+    else:
+        endpoint.previous_secret, endpoint.previous_secret_expires_at = endpoint.secret, expires
+    endpoint.secret = box.seal(secret)
     endpoint.updated_at = utcnow()
     await session.flush()
-    return secret, expires
+    return secret, endpoint.previous_secret_expires_at
 
 
 async def send_test(session: UnitOfWork, endpoint: WebhookEndpoint) -> WebhookDelivery:
