@@ -146,6 +146,7 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): Operation("webhooks_deliveries_list"),
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}"): Operation("webhooks_deliveries_read"),
     ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): Operation("webhooks_deliveries_retry"),
+    ("GET", "/api/v1/audit-log"): Operation("audit_log_list"),
 }
 
 # Security schemes beside the ones FastAPI derives from the dependencies.
@@ -226,5 +227,6 @@ TAGS = [
     {"name": "notifications", "description": "Durable email: queued in the change's transaction, sent by the worker."},
     {"name": "events", "description": "Live events: Server-Sent Events here, WebSockets as the API description says."},
     {"name": "webhooks", "description": "Signed deliveries of events to other systems' endpoints, for admins."},
+    {"name": "audit", "description": "Who among staff and admins changed what, for admins."},
     {"name": "operations", "description": "Liveness, readiness and metrics, for operators."},
 ]

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from storefront.config import Settings
 from storefront.db import STATEMENT_READS_OPTION, WRITE_OPTION, create_engine
-from storefront.uow import Effects, ReadOnly, UnitOfWork
+from storefront.uow import Audited, Effects, ReadOnly, UnitOfWork
 
 
 class Database:
@@ -34,7 +34,7 @@ class Database:
         )
         writer = self.engine.execution_options(**{WRITE_OPTION: True})
 
-        def maker(bind: AsyncEngine, sync_session_class: type[Session] = Session) -> async_sessionmaker[UnitOfWork]:
+        def maker(bind: AsyncEngine, sync_session_class: type[Session] = Audited) -> async_sessionmaker[UnitOfWork]:
             return async_sessionmaker(
                 bind,
                 class_=UnitOfWork,

@@ -7,6 +7,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from storefront import __version__
 from storefront.admin.views import mount_admin
+from storefront.audit.router import router as audit_router
 from storefront.auth.limits import DEFAULT as DEFAULT_LIMIT
 from storefront.auth.limits import GeneralLimitMiddleware, create_rate_limiter
 from storefront.auth.router import router as auth_router
@@ -59,6 +60,7 @@ DOMAIN_ROUTERS = (
     tax_rates_router,
     notifications_router,
     webhooks_router,
+    audit_router,
     events_router,
 )
 CORS_ALLOW_HEADERS = ["Authorization", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match", "X-API-Key",

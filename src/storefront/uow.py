@@ -29,7 +29,17 @@ from storefront.db import utcnow
 from storefront.log import get_logger
 from storefront.mail.templates import render
 from storefront.messages import ProductsChanged, SessionsEnded
-from storefront.models import Audience, DeliveryStatus, Email, EmailStatus, Event, WebhookDelivery, WebhookEndpoint
+from storefront.models import (
+    Audience,
+    AuditEntry,
+    DeliveryStatus,
+    Email,
+    EmailStatus,
+    Event,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from storefront.trail import AuditTrail
 
 log = get_logger("storefront.uow")
 
@@ -69,6 +79,19 @@ class ReadOnly(Session):
 
 class WriteInReadSession(RuntimeError):
     pass
+
+
+class Audited(Session):
+    """The session behind writing units of work: when it acts for staff or an
+    admin (`UnitOfWork.audit_as`), each flush notes what it changes (`trail`)."""
+
+    trail: AuditTrail | None = None
+
+
+@event.listens_for(Audited, "before_flush")
+def _note_changes(session: Audited, _flush: UOWTransaction, _instances: object) -> None:
+    if session.trail is not None:
+        session.trail.collect(session)
 
 
 @event.listens_for(ReadOnly, "do_orm_execute")
@@ -135,6 +158,12 @@ class UnitOfWork(AsyncSession):
         self.pending.jobs_queued = True
         return email
 
+    def audit_as(self, actor_id: int) -> None:
+        """This unit of work acts for staff or an admin: what it changes is written to the
+        audit log at commit, in the same transaction (a reading one changes nothing)."""
+        if isinstance(self.sync_session, Audited):
+            self.sync_session.trail = AuditTrail(actor_id)
+
     def wake_jobs(self) -> None:
         """Work for the job worker was written (a webhook delivery): wake it after commit."""
         self.pending.jobs_queued = True
@@ -154,6 +183,7 @@ class UnitOfWork(AsyncSession):
     async def commit(self) -> None:
         if self.pending.events:
             await self._fan_out(self.pending.events)
+        await self._write_audit()
         await super().commit()
         pending, self.pending = self.pending, Pending()
         if pending:
@@ -161,12 +191,30 @@ class UnitOfWork(AsyncSession):
 
     async def rollback(self) -> None:
         self.pending = Pending()
+        self._forget_audit()
         await super().rollback()
 
     async def close(self) -> None:
         # Closing without `commit()` rolls back: what was pending never happened.
         self.pending = Pending()
+        self._forget_audit()
         await super().close()
+
+    async def _write_audit(self) -> None:
+        sync = self.sync_session
+        if not isinstance(sync, Audited) or sync.trail is None:
+            return
+        trail = sync.trail
+        await self.flush()  # the last changes noted, and the new rows' ids
+        # In the session's greenlet: a column the flush expired may be loaded.
+        rows = await self.run_sync(lambda _: trail.rows(utcnow()))
+        if rows:
+            await self.execute(insert(AuditEntry), rows)
+
+    def _forget_audit(self) -> None:
+        sync = self.sync_session
+        if isinstance(sync, Audited) and sync.trail is not None:
+            sync.trail.changes.clear()
 
     async def _fan_out(self, events: list[Event]) -> None:
         """One webhook delivery per event and active endpoint subscribed to its

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from storefront.config import Settings
 from storefront.database import Database
-from storefront.models import Email, EmailStatus, Event, Payment, Product, User
+from storefront.models import AuditEntry, Email, EmailStatus, Event, Payment, Product, User
 from tests.factories import PASSWORD, Actor, Factory
 
 
@@ -62,7 +62,21 @@ async def test_admin_edits_a_product_through_the_service(
     assert (saved.name, str(saved.price), saved.stock, saved.category) == ("New name", "12.50", 7, "kitchen")
     async with database.read_session() as session:
         types = list(await session.scalars(select(Event.type)))
+        audit = list(await session.scalars(select(AuditEntry).where(AuditEntry.entity == "product")))
     assert types == ["product.updated"]
+    # The audit log has the change, by this admin, as the API's would be.
+    [entry] = audit
+    assert (entry.action, entry.actor_id, entry.entity_id) == ("product.updated", admin.id, product.id)
+    assert entry.before is not None
+    assert entry.after is not None
+    assert (entry.before["name"], entry.before["stock"]) == ("Old name", 3)
+    assert (entry.after["name"], entry.after["price"], entry.after["category"], entry.after["stock"]) == (
+        "New name",
+        "12.50",
+        "kitchen",
+        7,
+    )
+    assert entry.after["description"] is None  # the form's empty description clears it
 
 
 async def test_admin_refuses_a_bad_product_edit(client: AsyncClient, factory: Factory) -> None:

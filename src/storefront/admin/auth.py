@@ -79,3 +79,11 @@ def _held(request: Request) -> tuple[int, int] | None:
     if not isinstance(user_id, int) or not isinstance(session_id, int):
         return None
     return user_id, session_id
+
+
+def acting_admin(request: Request) -> int:
+    """The id of the admin a page acts for (`authenticate` has let the request in)."""
+    held = _held(request)
+    if held is None:
+        raise PermissionError("no admin session")
+    return held[0]

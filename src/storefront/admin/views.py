@@ -13,7 +13,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from storefront.admin.auth import AdminAuth
+from storefront.admin.auth import AdminAuth, acting_admin
 from storefront.admin.redirects import RelativeRedirects, to_admin_index
 from storefront.catalog import service as catalog_service
 from storefront.catalog.schemas import ProductUpdate
@@ -67,6 +67,7 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
         async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
             changes = _validated(UserAdminUpdate, data)
             async with database.transaction() as session:
+                session.audit_as(acting_admin(request))
                 user = await session.scalar(select(User).where(User.id == int(pk)).with_for_update())
                 if user is None:
                     raise AdminEditRefused("no such user")
@@ -86,6 +87,7 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
         async def update_model(self, request: Request, pk: str, data: dict[str, Any]) -> Any:
             changes = _validated(ProductUpdate, data)
             async with database.transaction() as session:
+                session.audit_as(acting_admin(request))
                 product = await session.scalar(select(Product).where(Product.id == int(pk)).with_for_update())
                 if product is None:
                     raise AdminEditRefused("no such product")
@@ -259,6 +261,7 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
             """Through the API's own rule: `webhooks.service.retry` (not for a disabled endpoint)."""
             ids = [int(pk) for pk in request.query_params.get("pks", "").split(",") if pk.isdigit()]
             async with database.transaction() as uow:
+                uow.audit_as(acting_admin(request))
                 rows = await uow.execute(
                     select(WebhookDelivery, WebhookEndpoint)
                     .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)

@@ -93,6 +93,8 @@ async def _optional_principal(
     else:
         return None
     user_id_var.set(principal.user.id)
+    if principal.user.is_staff:
+        session.audit_as(principal.user.id)  # what staff and admins change is logged
     return principal
 
 

@@ -1,5 +1,6 @@
 """All ORM models, one module per aggregate; importing this registers them all."""
 
+from storefront.models.audit import AuditEntry
 from storefront.models.cart import Cart, CartItem
 from storefront.models.idempotency import IdempotencyRecord
 from storefront.models.order import Order, OrderItem, OrderStatus
@@ -14,6 +15,7 @@ from storefront.models.webhook import DeliveryStatus, WebhookAttempt, WebhookDel
 __all__ = [
     "ApiKey",
     "Audience",
+    "AuditEntry",
     "AuthSession",
     "Cart",
     "CartItem",
