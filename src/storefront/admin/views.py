@@ -3,17 +3,21 @@ rules: validation, row locks, events and emails in the same transaction."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import ValidationError
 from sqladmin import Admin, ModelView, action
+from sqladmin.authentication import login_required
 from sqlalchemy import select, update
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 
 from storefront.admin.auth import AdminAuth, acting_admin
+from storefront.admin.csrf import SameOrigin
+from storefront.admin.desk import CustomersDesk, OrdersDesk, numbers
 from storefront.admin.redirects import RelativeRedirects, to_admin_index
 from storefront.catalog import service as catalog_service
 from storefront.catalog.schemas import ProductUpdate
@@ -35,6 +39,8 @@ from storefront.models import (
 from storefront.users import service as user_service
 from storefront.users.schemas import UserAdminUpdate
 from storefront.webhooks import service as webhooks
+
+TEMPLATES = Path(__file__).parent / "templates"
 
 
 class AdminEditRefused(ValueError):
@@ -271,17 +277,40 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
                     await webhooks.retry(uow, endpoint, delivery)
             return RedirectResponse(request.url_for("admin:list", identity=self.identity), status_code=303)
 
-    admin = Admin(
+    admin = ShopAdmin(
         app,
         session_maker=database.deferred_session,
         authentication_backend=AdminAuth(database, context.rate_limiter),
         title="Storefront admin",
         base_url="/admin",
-        middlewares=[Middleware(RelativeRedirects)],
+        templates_dir=str(TEMPLATES),
+        middlewares=[Middleware(RelativeRedirects), Middleware(SameOrigin)],
     )
+    admin.context = context
     app.add_route("/admin", to_admin_index, include_in_schema=False)
     views = (UserAdmin, ProductAdmin, VariantAdmin, OrderAdmin, OrderLineAdmin, PaymentAdmin, EmailAdmin,
              WebhookEndpointAdmin, WebhookDeliveryAdmin)  # fmt: skip
+    for desk, start in ((OrdersDesk, "desk-orders"), (CustomersDesk, "desk-customers")):
+        desk.context = context
+        admin.add_base_view(desk)
+        desk.identity = start  # the menu's link: the desk's first page
     for view in views:
         admin.add_view(view)
     return admin
+
+
+class ShopAdmin(Admin):
+    """sqladmin, with the dashboard as its start page."""
+
+    context: AppContext
+
+    @login_required
+    async def index(self, request: Request) -> Response:
+        async with self.context.database.read_session() as session:
+            shown = await numbers(session, self.context.settings.stock_low_threshold)
+        data = {
+            "numbers": shown,
+            "currency": self.context.settings.currency,
+            "threshold": self.context.settings.stock_low_threshold,
+        }
+        return await self.templates.TemplateResponse(request, "desk/dashboard.html", data)

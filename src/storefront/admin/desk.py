@@ -1,0 +1,364 @@
+"""The shop desk: the admin's dashboard, orders with their actions, and customers.
+
+Every action runs through the same service as the API (`orders.service`,
+`orders.refunds`, `users.service`), in a unit of work acting for the admin, so
+the same rules refuse the same things, the same events, emails and webhook
+deliveries follow, and the audit log records it. Forms carry the session's
+CSRF token (`admin.csrf`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqladmin import BaseView, expose
+from sqlalchemy import Date, and_, cast, func, or_, select
+from sqlalchemy.orm import selectinload
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from storefront.admin import csrf
+from storefront.admin.auth import acting_admin
+from storefront.context import AppContext
+from storefront.db import utcnow
+from storefront.errors import AppError
+from storefront.models import (
+    DeliveryStatus,
+    Email,
+    EmailStatus,
+    Event,
+    Order,
+    OrderStatus,
+    Product,
+    ProductVariant,
+    Refund,
+    Role,
+    User,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from storefront.orders import refunds
+from storefront.orders import repository as orders_repository
+from storefront.orders import service as orders_service
+from storefront.payments.schemas import RefundCreate
+from storefront.uow import UnitOfWork
+from storefront.users import service as users_service
+from storefront.users.schemas import UserAdminUpdate
+
+LISTED = 100  # rows on a desk page
+NOT_SALES = (OrderStatus.cancelled,)
+# The actions an order's state allows, as the order rules define them.
+ACTIONS = {
+    OrderStatus.pending: [("paid", "Mark paid"), ("cancelled", "Cancel")],
+    OrderStatus.paid: [("shipped", "Ship"), ("cancelled", "Cancel")],
+    OrderStatus.shipped: [("delivered", "Mark delivered")],
+}
+ORDER_EVENTS = ("order.", "payment.", "refund.")
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    day: date
+    orders: int
+    revenue: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """What the dashboard shows. Orders and revenue count every order placed in the
+    period except cancelled ones; revenue is their total."""
+
+    today: Day
+    week: list[Day]  # the last 7 days, oldest first, today included
+    to_ship: int  # paid, not shipped yet
+    low_stock: list[tuple[ProductVariant, Product]]
+    failed_emails: int
+    failed_deliveries: int
+    failing_endpoints: list[WebhookEndpoint]
+
+    @property
+    def week_orders(self) -> int:
+        return sum(day.orders for day in self.week)
+
+    @property
+    def week_revenue(self) -> Decimal:
+        return sum((day.revenue for day in self.week), Decimal("0.00"))
+
+    @property
+    def busiest(self) -> int:
+        return max([day.orders for day in self.week] + [1])
+
+
+def _day_of(session: UnitOfWork) -> Any:
+    column = Order.created_at
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)
+
+
+async def numbers(session: UnitOfWork, low_stock_threshold: int, now: datetime | None = None) -> Numbers:
+    now = now or utcnow()
+    first = datetime.combine(now.date() - timedelta(days=6), datetime.min.time(), tzinfo=now.tzinfo)
+    day = _day_of(session)
+    rows = (
+        await session.execute(
+            select(day, func.count(), func.coalesce(func.sum(Order.total), 0))
+            .where(Order.created_at >= first, Order.status.not_in(NOT_SALES))
+            .group_by(day)
+        )
+    ).all()
+    found = {
+        (value if isinstance(value, date) else date.fromisoformat(str(value))): (n, total) for value, n, total in rows
+    }
+    week = [
+        Day(first.date() + timedelta(days=n), *_counted(found.get(first.date() + timedelta(days=n)))) for n in range(7)
+    ]
+    to_ship = await session.scalar(select(func.count()).select_from(Order).where(Order.status == OrderStatus.paid))
+    low = (
+        await session.execute(
+            select(ProductVariant, Product)
+            .join(Product, Product.id == ProductVariant.product_id)
+            .where(
+                ProductVariant.stock <= low_stock_threshold,
+                ProductVariant.archived.is_(False),
+                Product.archived.is_(False),
+            )
+            .order_by(ProductVariant.stock, ProductVariant.id)
+            .limit(10)
+        )
+    ).all()
+    failed_emails = await session.scalar(
+        select(func.count()).select_from(Email).where(Email.status == EmailStatus.failed)
+    )
+    failed_deliveries = await session.scalar(
+        select(func.count()).select_from(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.failed)
+    )
+    failing = await session.scalars(
+        select(WebhookEndpoint)
+        .where(or_(WebhookEndpoint.consecutive_failures > 0, WebhookEndpoint.active.is_(False)))
+        .order_by(WebhookEndpoint.consecutive_failures.desc(), WebhookEndpoint.id)
+        .limit(10)
+    )
+    return Numbers(
+        today=week[-1],
+        week=week,
+        to_ship=int(to_ship or 0),
+        low_stock=[(variant, product) for variant, product in low],
+        failed_emails=int(failed_emails or 0),
+        failed_deliveries=int(failed_deliveries or 0),
+        failing_endpoints=list(failing),
+    )
+
+
+def _counted(found: tuple[int, Any] | None) -> tuple[int, Decimal]:
+    if found is None:
+        return 0, Decimal("0.00")
+    return int(found[0]), Decimal(found[1]).quantize(Decimal("0.01"))
+
+
+class _Desk(BaseView):
+    context: AppContext  # set by `mount_admin`
+
+    async def _acting(self, uow: UnitOfWork, request: Request) -> User:
+        """The admin this request acts for, and the unit of work audited as theirs."""
+        admin_id = acting_admin(request)
+        uow.audit_as(admin_id)
+        admin = await uow.get(User, admin_id)
+        if admin is None:
+            raise PermissionError("no admin")
+        return admin
+
+
+class OrdersDesk(_Desk):
+    """Orders with their customer, lines, payment, refunds and history, and the actions their state allows."""
+
+    name = "Orders desk"
+    icon = "fa-solid fa-cart-shopping"
+
+    @expose("/desk/orders", identity="desk-orders")
+    async def orders(self, request: Request) -> Response:
+        status = request.query_params.get("status") or None
+        since = _date(request.query_params.get("since"))
+        until = _date(request.query_params.get("until"))
+        query = select(Order, User.email).join(User, User.id == Order.user_id).options(selectinload(Order.payment))
+        if status in {s.value for s in OrderStatus}:
+            query = query.where(Order.status == status)
+        if since is not None:
+            query = query.where(Order.created_at >= datetime.combine(since, datetime.min.time()))
+        if until is not None:
+            query = query.where(Order.created_at < datetime.combine(until + timedelta(days=1), datetime.min.time()))
+        async with self.context.database.read_session() as session:
+            rows = (await session.execute(query.order_by(Order.id.desc()).limit(LISTED))).all()
+        return await self.templates.TemplateResponse(
+            request,
+            "desk/orders.html",
+            {"rows": rows, "status": status, "since": since, "until": until, "statuses": list(OrderStatus)},
+        )
+
+    @expose("/desk/orders/{order_id:int}", identity="desk-order")
+    async def order(self, request: Request) -> Response:
+        return await self._order_page(request, int(request.path_params["order_id"]))
+
+    async def _order_page(self, request: Request, order_id: int, *, error: str | None = None) -> Response:
+        async with self.context.database.read_session() as session:
+            order = await session.scalar(
+                select(Order)
+                .where(Order.id == order_id)
+                .options(selectinload(Order.items), selectinload(Order.payment))
+            )
+            if order is None:
+                return Response("No such order.", status_code=404)
+            customer = await session.get(User, order.user_id)
+            refunded = list(
+                await session.scalars(select(Refund).where(Refund.order_id == order.id).order_by(Refund.id))
+            )
+            events = [
+                event
+                for event in await session.scalars(
+                    select(Event)
+                    .where(Event.user_id == order.user_id, or_(*(Event.type.startswith(p) for p in ORDER_EVENTS)))
+                    .order_by(Event.id)
+                    .limit(1000)
+                )
+                if event.data.get("order_id") == order.id
+            ]
+        context = {
+            "order": order,
+            "customer": customer,
+            "refunds": refunded,
+            "events": events,
+            "actions": ACTIONS.get(order.status, []),
+            "refundable": order.payment is not None and order.payment.amount > order.payment.refunded_total,
+            "csrf": csrf.token(request),
+            "error": error,
+        }
+        status = 200 if error is None else 409
+        return await self.templates.TemplateResponse(request, "desk/order.html", context, status_code=status)
+
+    @expose("/desk/orders/{order_id:int}/status", methods=["POST"], identity="desk-order-status")
+    async def order_status(self, request: Request) -> Response:
+        order_id = int(request.path_params["order_id"])
+        form = await request.form()
+        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
+            return refused
+        try:
+            async with self.context.database.transaction() as uow:
+                admin = await self._acting(uow, request)
+                order = await orders_repository.get_locked(uow, order_id)
+                await orders_service.change_status(uow, admin, order, OrderStatus(str(form.get("status", ""))))
+        except (AppError, ValueError) as exc:
+            return await self._order_page(request, order_id, error=_reason(exc))
+        return RedirectResponse(request.url_for("admin:view-desk-order", order_id=order_id), status_code=303)
+
+    @expose("/desk/orders/{order_id:int}/refund", methods=["POST"], identity="desk-order-refund")
+    async def order_refund(self, request: Request) -> Response:
+        order_id = int(request.path_params["order_id"])
+        form = await request.form()
+        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
+            return refused
+        try:
+            body = RefundCreate.model_validate(
+                {
+                    "amount": str(form.get("amount") or "") or None,
+                    "reason": str(form.get("reason", "")),
+                    "restock": form.get("restock") == "on",
+                }
+            )
+            async with self.context.database.transaction() as uow:
+                admin = await self._acting(uow, request)
+                order = await orders_repository.get_locked(uow, order_id)
+                await refunds.refund(uow, self.context.payments, admin, order, body)
+        except (AppError, ValueError) as exc:
+            return await self._order_page(request, order_id, error=_reason(exc))
+        return RedirectResponse(request.url_for("admin:view-desk-order", order_id=order_id), status_code=303)
+
+
+class CustomersDesk(_Desk):
+    """Customers: search, their orders and what they spent, deactivate and reactivate."""
+
+    name = "Customers"
+    icon = "fa-solid fa-users"
+
+    @expose("/desk/customers", identity="desk-customers")
+    async def customers(self, request: Request) -> Response:
+        q = (request.query_params.get("q") or "").strip()[:100]
+        placed = and_(Order.user_id == User.id, Order.status.not_in(NOT_SALES))
+        count = select(func.count(Order.id)).where(placed).correlate(User).scalar_subquery()
+        spent = select(func.coalesce(func.sum(Order.total), 0)).where(placed).correlate(User).scalar_subquery()
+        query = select(User, count.label("orders"), spent.label("spent")).where(User.role == Role.customer)
+        if q:
+            pattern = f"%{q.lower()}%"
+            query = query.where(
+                or_(
+                    func.lower(User.email).like(pattern),
+                    func.lower(User.username).like(pattern),
+                    func.lower(func.coalesce(User.full_name, "")).like(pattern),
+                )
+            )
+        async with self.context.database.read_session() as session:
+            rows = (await session.execute(query.order_by(User.id.desc()).limit(LISTED))).all()
+        return await self.templates.TemplateResponse(request, "desk/customers.html", {"rows": rows, "q": q})
+
+    @expose("/desk/customers/{user_id:int}", identity="desk-customer")
+    async def customer(self, request: Request) -> Response:
+        return await self._customer_page(request, int(request.path_params["user_id"]))
+
+    async def _customer_page(self, request: Request, user_id: int, *, error: str | None = None) -> Response:
+        async with self.context.database.read_session() as session:
+            user = await session.get(User, user_id)
+            if user is None:
+                return Response("No such customer.", status_code=404)
+            orders = list(
+                await session.scalars(
+                    select(Order)
+                    .where(Order.user_id == user_id)
+                    .options(selectinload(Order.payment))
+                    .order_by(Order.id.desc())
+                    .limit(LISTED)
+                )
+            )
+        sales = [order for order in orders if order.status not in NOT_SALES]
+        context = {
+            "user": user,
+            "orders": orders,
+            "spent": sum((order.total for order in sales), Decimal("0.00")),
+            "refunded": sum((order.refunded_total for order in orders), Decimal("0.00")),
+            "csrf": csrf.token(request),
+            "error": error,
+        }
+        return await self.templates.TemplateResponse(
+            request, "desk/customer.html", context, status_code=200 if error is None else 409
+        )
+
+    @expose("/desk/customers/{user_id:int}/active", methods=["POST"], identity="desk-customer-active")
+    async def customer_active(self, request: Request) -> Response:
+        user_id = int(request.path_params["user_id"])
+        form = await request.form()
+        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
+            return refused
+        try:
+            async with self.context.database.transaction() as uow:
+                await self._acting(uow, request)
+                user = await uow.scalar(select(User).where(User.id == user_id).with_for_update())
+                if user is None:
+                    return Response("No such customer.", status_code=404)
+                await users_service.update(uow, user, UserAdminUpdate(is_active=form.get("active") == "true"))
+        except AppError as exc:
+            return await self._customer_page(request, user_id, error=_reason(exc))
+        return RedirectResponse(request.url_for("admin:view-desk-customer", user_id=user_id), status_code=303)
+
+
+def _date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, AppError):
+        return exc.detail
+    return str(exc).splitlines()[0][:300]
