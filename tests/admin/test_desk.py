@@ -219,3 +219,68 @@ async def test_customers_are_searched_and_deactivated_through_the_service(
     on = await client.post(f"/admin/desk/customers/{ada.id}/active", data={"csrf": csrf, "active": "true"})
     assert on.status_code == 303
     assert (await factory.reload(User, ada.id)).is_active is True
+
+
+async def test_a_variants_stock_is_adjusted_and_a_product_archived_through_the_service(
+    client: AsyncClient, factory: Factory, database: Database
+) -> None:
+    admin = await factory.admin()
+    shirt = await factory.product_with_variants(
+        {"Size": ["S", "M"]},
+        [{"options": {"Size": "S"}, "stock": 4, "price": Decimal("20.00")},
+         {"options": {"Size": "M"}, "stock": 2, "price": Decimal("20.00")}],
+    )  # fmt: skip
+    async with database.read_session() as session:
+        variant = (await session.scalars(select(ProductVariant).where(ProductVariant.product_id == shirt.id))).first()
+    assert variant is not None
+    await admin_login(client, admin)
+    page = await client.get(f"/admin/desk/products/{shirt.id}")
+    assert page.status_code == 200
+    assert f'data-variant="{variant.id}"' in page.text
+    csrf = token(page.text)
+    path = f"/admin/desk/products/{shirt.id}/stock"
+
+    # What the API refuses, the desk refuses: stock below zero, a delta that is no whole number.
+    below = await client.post(
+        path, data={"csrf": csrf, "variant_id": str(variant.id), "delta": str(-variant.stock - 1)}
+    )
+    assert below.status_code == 409
+    assert "stock" in below.text.lower()
+    assert (
+        await client.post(path, data={"csrf": csrf, "variant_id": str(variant.id), "delta": "1.5"})
+    ).status_code == 409
+    added = await client.post(path, data={"csrf": csrf, "variant_id": str(variant.id), "delta": "3"})
+    assert added.status_code == 303
+    archived = await client.post(f"/admin/desk/products/{shirt.id}/archive", data={"csrf": csrf})
+    assert archived.status_code == 303
+
+    async with database.read_session() as session:
+        stock = await session.scalar(select(ProductVariant.stock).where(ProductVariant.id == variant.id))
+        types = [e.type for e in await session.scalars(select(Event).order_by(Event.id))]
+        audit = {(a.action, a.entity_id) for a in await session.scalars(select(AuditEntry))}
+    assert stock == variant.stock + 3
+    assert types == ["product.updated", "product.archived"]
+    assert ("variant.updated", variant.id) in audit
+    assert ("product.updated", shirt.id) in audit  # archived: `archived` false -> true
+    assert 'id="product-state">archived<' in (await client.get(f"/admin/desk/products/{shirt.id}")).text
+
+
+async def test_every_desk_page_and_rule_list_opens(client: AsyncClient, factory: Factory) -> None:
+    admin = await factory.admin()
+    await factory.discount(code="WELCOME")
+    await factory.shipping_method(code="STANDARD")
+    await factory.tax_rate("DE")
+    await admin_login(client, admin)
+    for path, shows in [
+        ("/admin/desk/orders?status=paid&since=2026-01-01&until=2030-01-01", "Orders"),
+        ("/admin/desk/products?q=product", "Products"),
+        ("/admin/discount/list", "WELCOME"),
+        ("/admin/shipping-method/list", "STANDARD"),
+        ("/admin/tax-rate/list", "DE"),
+    ]:
+        page = await client.get(path)
+        assert page.status_code == 200, path
+        assert shows in page.text, path
+    assert (await client.get("/admin/desk/orders/999999")).status_code == 404
+    assert (await client.get("/admin/desk/customers/999999")).status_code == 404
+    assert (await client.get("/admin/desk/products/999999")).status_code == 404

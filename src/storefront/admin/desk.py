@@ -10,7 +10,7 @@ CSRF token (`admin.csrf`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +22,11 @@ from starlette.responses import RedirectResponse, Response
 
 from storefront.admin import csrf
 from storefront.admin.auth import acting_admin
+from storefront.catalog import repository as catalog_repository
+from storefront.catalog import service as catalog_service
+from storefront.catalog import variants
+from storefront.catalog.errors import ProductNotFound
+from storefront.catalog.schemas import StockAdjustment
 from storefront.context import AppContext
 from storefront.db import utcnow
 from storefront.errors import AppError
@@ -187,9 +192,11 @@ class OrdersDesk(_Desk):
         if status in {s.value for s in OrderStatus}:
             query = query.where(Order.status == status)
         if since is not None:
-            query = query.where(Order.created_at >= datetime.combine(since, datetime.min.time()))
+            query = query.where(Order.created_at >= datetime.combine(since, datetime.min.time(), tzinfo=UTC))
         if until is not None:
-            query = query.where(Order.created_at < datetime.combine(until + timedelta(days=1), datetime.min.time()))
+            query = query.where(
+                Order.created_at < datetime.combine(until + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+            )
         async with self.context.database.read_session() as session:
             rows = (await session.execute(query.order_by(Order.id.desc()).limit(LISTED))).all()
         return await self.templates.TemplateResponse(
@@ -349,6 +356,84 @@ class CustomersDesk(_Desk):
         except AppError as exc:
             return await self._customer_page(request, user_id, error=_reason(exc))
         return RedirectResponse(request.url_for("admin:view-desk-customer", user_id=user_id), status_code=303)
+
+
+class ProductsDesk(_Desk):
+    """Products with their options, variants and image; stock adjusted per variant; archiving."""
+
+    name = "Products desk"
+    icon = "fa-solid fa-boxes-stacked"
+
+    @expose("/desk/products", identity="desk-products")
+    async def products(self, request: Request) -> Response:
+        q = (request.query_params.get("q") or "").strip()[:100]
+        query = select(Product).options(*catalog_repository.WITH_PARTS)
+        if q:
+            pattern = f"%{q.lower()}%"
+            skus = select(ProductVariant.product_id).where(func.lower(ProductVariant.sku).like(pattern))
+            query = query.where(or_(func.lower(Product.name).like(pattern), Product.id.in_(skus)))
+        async with self.context.database.read_session() as session:
+            found = list(await session.scalars(query.order_by(Product.id.desc()).limit(LISTED)))
+        return await self.templates.TemplateResponse(request, "desk/products.html", {"products": found, "q": q})
+
+    @expose("/desk/products/{product_id:int}", identity="desk-product")
+    async def product(self, request: Request) -> Response:
+        return await self._product_page(request, int(request.path_params["product_id"]))
+
+    async def _product_page(self, request: Request, product_id: int, *, error: str | None = None) -> Response:
+        async with self.context.database.read_session() as session:
+            product = await catalog_repository.get(session, product_id)
+        if product is None:
+            return Response("No such product.", status_code=404)
+        context = {"product": product, "csrf": csrf.token(request), "error": error}
+        return await self.templates.TemplateResponse(
+            request, "desk/product.html", context, status_code=200 if error is None else 409
+        )
+
+    @expose("/desk/products/{product_id:int}/stock", methods=["POST"], identity="desk-product-stock")
+    async def product_stock(self, request: Request) -> Response:
+        """`POST /products/{id}/variants/{variant_id}/stock`, from a form."""
+        product_id = int(request.path_params["product_id"])
+        form = await request.form()
+        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
+            return refused
+        try:
+            body = StockAdjustment.model_validate({"delta": _integer(form.get("delta"))})
+            async with self.context.database.transaction() as uow:
+                await self._acting(uow, request)
+                product = await self._locked(uow, product_id)
+                variant = variants.find(product, _integer(form.get("variant_id")), None)
+                threshold = self.context.settings.stock_low_threshold
+                await variants.adjust_stock(uow, product, variant, body.delta, stock_low_threshold=threshold)
+        except (AppError, ValueError) as exc:
+            return await self._product_page(request, product_id, error=_reason(exc))
+        return RedirectResponse(request.url_for("admin:view-desk-product", product_id=product_id), status_code=303)
+
+    @expose("/desk/products/{product_id:int}/archive", methods=["POST"], identity="desk-product-archive")
+    async def product_archive(self, request: Request) -> Response:
+        """`DELETE /products/{id}`, from a form."""
+        product_id = int(request.path_params["product_id"])
+        form = await request.form()
+        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
+            return refused
+        async with self.context.database.transaction() as uow:
+            await self._acting(uow, request)
+            await catalog_service.archive(uow, await self._locked(uow, product_id))
+        return RedirectResponse(request.url_for("admin:view-desk-product", product_id=product_id), status_code=303)
+
+    async def _locked(self, uow: UnitOfWork, product_id: int) -> Product:
+        """The product, its row held until the transaction ends (as `WritableProduct`)."""
+        product = await uow.scalar(select(Product).where(Product.id == product_id).with_for_update())
+        if product is None:
+            raise ProductNotFound()
+        return await catalog_repository.with_parts(uow, product)
+
+
+def _integer(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise ValueError("a whole number is needed") from None
 
 
 def _date(value: str | None) -> date | None:

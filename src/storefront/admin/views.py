@@ -17,7 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from storefront.admin.auth import AdminAuth, acting_admin
 from storefront.admin.csrf import SameOrigin
-from storefront.admin.desk import CustomersDesk, OrdersDesk, numbers
+from storefront.admin.desk import CustomersDesk, OrdersDesk, ProductsDesk, numbers
 from storefront.admin.redirects import RelativeRedirects, to_admin_index
 from storefront.catalog import service as catalog_service
 from storefront.catalog.schemas import ProductUpdate
@@ -25,6 +25,7 @@ from storefront.context import AppContext
 from storefront.db import utcnow
 from storefront.errors import AppError
 from storefront.models import (
+    Discount,
     Email,
     EmailStatus,
     Order,
@@ -32,6 +33,8 @@ from storefront.models import (
     Payment,
     Product,
     ProductVariant,
+    ShippingMethod,
+    TaxRate,
     User,
     WebhookDelivery,
     WebhookEndpoint,
@@ -219,6 +222,39 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
             context.jobs.notify()
             return RedirectResponse(request.url_for("admin:list", identity=self.identity), status_code=303)
 
+    class DiscountAdmin(ModelView, model=Discount):
+        # Changed through the API (`/discounts`), whose rules (one code ignoring case, percent <= 100) apply.
+        name_plural = "Discounts"
+        icon = "fa-solid fa-tags"
+        can_create = False
+        can_edit = False
+        can_delete = False
+        column_list = [Discount.id, Discount.code, Discount.kind, Discount.value, Discount.used, Discount.max_uses,
+                       Discount.starts_at, Discount.ends_at, Discount.active]  # fmt: skip
+        column_searchable_list = [Discount.code]
+        column_sortable_list = [Discount.id, Discount.code, Discount.used]
+
+    class ShippingMethodAdmin(ModelView, model=ShippingMethod):
+        name = "Shipping method"
+        name_plural = "Shipping methods"
+        icon = "fa-solid fa-truck"
+        can_create = False
+        can_edit = False
+        can_delete = False
+        column_list = [ShippingMethod.id, ShippingMethod.code, ShippingMethod.name, ShippingMethod.price,
+                       ShippingMethod.free_over, ShippingMethod.countries, ShippingMethod.active]  # fmt: skip
+        column_searchable_list = [ShippingMethod.code, ShippingMethod.name]
+
+    class TaxRateAdmin(ModelView, model=TaxRate):
+        name = "Tax rate"
+        name_plural = "Tax rates"
+        icon = "fa-solid fa-percent"
+        can_create = False
+        can_edit = False
+        can_delete = False
+        column_list = [TaxRate.id, TaxRate.country, TaxRate.rate]
+        column_searchable_list = [TaxRate.country]
+
     class WebhookEndpointAdmin(ModelView, model=WebhookEndpoint):
         # Subscribed through the API, which shows the secret once; the failing ones first here.
         name = "Webhook endpoint"
@@ -289,8 +325,9 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
     admin.context = context
     app.add_route("/admin", to_admin_index, include_in_schema=False)
     views = (UserAdmin, ProductAdmin, VariantAdmin, OrderAdmin, OrderLineAdmin, PaymentAdmin, EmailAdmin,
-             WebhookEndpointAdmin, WebhookDeliveryAdmin)  # fmt: skip
-    for desk, start in ((OrdersDesk, "desk-orders"), (CustomersDesk, "desk-customers")):
+             DiscountAdmin, ShippingMethodAdmin, TaxRateAdmin, WebhookEndpointAdmin, WebhookDeliveryAdmin)  # fmt: skip
+    desks = ((OrdersDesk, "desk-orders"), (CustomersDesk, "desk-customers"), (ProductsDesk, "desk-products"))
+    for desk, start in desks:
         desk.context = context
         admin.add_base_view(desk)
         desk.identity = start  # the menu's link: the desk's first page
