@@ -9,6 +9,7 @@ CSRF token (`admin.csrf`).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 from sqladmin import BaseView, expose
 from sqlalchemy import Date, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -51,6 +53,7 @@ from storefront.orders import service as orders_service
 from storefront.payments.schemas import RefundCreate
 from storefront.uow import UnitOfWork
 from storefront.users import service as users_service
+from storefront.users.errors import UserNotFound
 from storefront.users.schemas import UserAdminUpdate
 
 LISTED = 100  # rows on a desk page
@@ -164,8 +167,32 @@ def _counted(found: tuple[int, Any] | None) -> tuple[int, Decimal]:
     return int(found[0]), Decimal(found[1]).quantize(Decimal("0.01"))
 
 
+# A desk form's change: made in a unit of work acting for the admin, from the form's fields.
+Change = Callable[[UnitOfWork, User, FormData], Awaitable[None]]
+
+
 class _Desk(BaseView):
     context: AppContext  # set by `mount_admin`
+    page_route: str  # the page of one thing (an order, a customer, a product), and its path parameter
+    page_param: str
+
+    async def _page(self, request: Request, ident: int, *, error: str | None = None) -> Response:
+        raise NotImplementedError
+
+    async def _act(self, request: Request, change: Change) -> Response:
+        """One form post about the thing the path names: its CSRF token checked, `change` made
+        through the services in a unit of work audited as the admin, then back to the thing's
+        page (409 with the refusal)."""
+        ident = int(request.path_params[self.page_param])
+        form = await request.form()
+        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
+            return refused
+        try:
+            async with self.context.database.transaction() as uow:
+                await change(uow, await self._acting(uow, request), form)
+        except (AppError, ValueError) as exc:
+            return await self._page(request, ident, error=_reason(exc))
+        return RedirectResponse(request.url_for(self.page_route, **{self.page_param: ident}), status_code=303)
 
     async def _acting(self, uow: UnitOfWork, request: Request) -> User:
         """The admin this request acts for, and the unit of work audited as theirs."""
@@ -182,6 +209,7 @@ class OrdersDesk(_Desk):
 
     name = "Orders desk"
     icon = "fa-solid fa-cart-shopping"
+    page_route, page_param = "admin:view-desk-order", "order_id"
 
     @expose("/desk/orders", identity="desk-orders")
     async def orders(self, request: Request) -> Response:
@@ -207,9 +235,9 @@ class OrdersDesk(_Desk):
 
     @expose("/desk/orders/{order_id:int}", identity="desk-order")
     async def order(self, request: Request) -> Response:
-        return await self._order_page(request, int(request.path_params["order_id"]))
+        return await self._page(request, int(request.path_params["order_id"]))
 
-    async def _order_page(self, request: Request, order_id: int, *, error: str | None = None) -> Response:
+    async def _page(self, request: Request, order_id: int, *, error: str | None = None) -> Response:
         async with self.context.database.read_session() as session:
             order = await session.scalar(
                 select(Order)
@@ -247,40 +275,29 @@ class OrdersDesk(_Desk):
 
     @expose("/desk/orders/{order_id:int}/status", methods=["POST"], identity="desk-order-status")
     async def order_status(self, request: Request) -> Response:
+        """`POST /orders/{id}/status`, from a form."""
         order_id = int(request.path_params["order_id"])
-        form = await request.form()
-        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
-            return refused
-        try:
-            async with self.context.database.transaction() as uow:
-                admin = await self._acting(uow, request)
-                order = await orders_repository.get_locked(uow, order_id)
-                await orders_service.change_status(uow, admin, order, OrderStatus(str(form.get("status", ""))))
-        except (AppError, ValueError) as exc:
-            return await self._order_page(request, order_id, error=_reason(exc))
-        return RedirectResponse(request.url_for("admin:view-desk-order", order_id=order_id), status_code=303)
+
+        async def change(uow: UnitOfWork, admin: User, form: FormData) -> None:
+            order = await orders_repository.get_locked(uow, order_id)
+            await orders_service.change_status(uow, admin, order, OrderStatus(str(form.get("status", ""))))
+
+        return await self._act(request, change)
 
     @expose("/desk/orders/{order_id:int}/refund", methods=["POST"], identity="desk-order-refund")
     async def order_refund(self, request: Request) -> Response:
+        """`POST /orders/{id}/refunds`, from a form."""
         order_id = int(request.path_params["order_id"])
-        form = await request.form()
-        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
-            return refused
-        try:
+
+        async def change(uow: UnitOfWork, admin: User, form: FormData) -> None:
+            amount, restock = str(form.get("amount") or "") or None, form.get("restock") == "on"
             body = RefundCreate.model_validate(
-                {
-                    "amount": str(form.get("amount") or "") or None,
-                    "reason": str(form.get("reason", "")),
-                    "restock": form.get("restock") == "on",
-                }
+                {"amount": amount, "reason": str(form.get("reason", "")), "restock": restock}
             )
-            async with self.context.database.transaction() as uow:
-                admin = await self._acting(uow, request)
-                order = await orders_repository.get_locked(uow, order_id)
-                await refunds.refund(uow, self.context.payments, admin, order, body)
-        except (AppError, ValueError) as exc:
-            return await self._order_page(request, order_id, error=_reason(exc))
-        return RedirectResponse(request.url_for("admin:view-desk-order", order_id=order_id), status_code=303)
+            order = await orders_repository.get_locked(uow, order_id)
+            await refunds.refund(uow, self.context.payments, admin, order, body)
+
+        return await self._act(request, change)
 
 
 class CustomersDesk(_Desk):
@@ -288,6 +305,7 @@ class CustomersDesk(_Desk):
 
     name = "Customers"
     icon = "fa-solid fa-users"
+    page_route, page_param = "admin:view-desk-customer", "user_id"
 
     @expose("/desk/customers", identity="desk-customers")
     async def customers(self, request: Request) -> Response:
@@ -311,9 +329,9 @@ class CustomersDesk(_Desk):
 
     @expose("/desk/customers/{user_id:int}", identity="desk-customer")
     async def customer(self, request: Request) -> Response:
-        return await self._customer_page(request, int(request.path_params["user_id"]))
+        return await self._page(request, int(request.path_params["user_id"]))
 
-    async def _customer_page(self, request: Request, user_id: int, *, error: str | None = None) -> Response:
+    async def _page(self, request: Request, user_id: int, *, error: str | None = None) -> Response:
         async with self.context.database.read_session() as session:
             user = await session.get(User, user_id)
             if user is None:
@@ -342,20 +360,16 @@ class CustomersDesk(_Desk):
 
     @expose("/desk/customers/{user_id:int}/active", methods=["POST"], identity="desk-customer-active")
     async def customer_active(self, request: Request) -> Response:
+        """`PATCH /users/{id}` with `is_active`, from a form."""
         user_id = int(request.path_params["user_id"])
-        form = await request.form()
-        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
-            return refused
-        try:
-            async with self.context.database.transaction() as uow:
-                await self._acting(uow, request)
-                user = await uow.scalar(select(User).where(User.id == user_id).with_for_update())
-                if user is None:
-                    return Response("No such customer.", status_code=404)
-                await users_service.update(uow, user, UserAdminUpdate(is_active=form.get("active") == "true"))
-        except AppError as exc:
-            return await self._customer_page(request, user_id, error=_reason(exc))
-        return RedirectResponse(request.url_for("admin:view-desk-customer", user_id=user_id), status_code=303)
+
+        async def change(uow: UnitOfWork, _: User, form: FormData) -> None:
+            user = await uow.scalar(select(User).where(User.id == user_id).with_for_update())
+            if user is None:
+                raise UserNotFound()
+            await users_service.update(uow, user, UserAdminUpdate(is_active=form.get("active") == "true"))
+
+        return await self._act(request, change)
 
 
 class ProductsDesk(_Desk):
@@ -363,6 +377,7 @@ class ProductsDesk(_Desk):
 
     name = "Products desk"
     icon = "fa-solid fa-boxes-stacked"
+    page_route, page_param = "admin:view-desk-product", "product_id"
 
     @expose("/desk/products", identity="desk-products")
     async def products(self, request: Request) -> Response:
@@ -378,9 +393,9 @@ class ProductsDesk(_Desk):
 
     @expose("/desk/products/{product_id:int}", identity="desk-product")
     async def product(self, request: Request) -> Response:
-        return await self._product_page(request, int(request.path_params["product_id"]))
+        return await self._page(request, int(request.path_params["product_id"]))
 
-    async def _product_page(self, request: Request, product_id: int, *, error: str | None = None) -> Response:
+    async def _page(self, request: Request, product_id: int, *, error: str | None = None) -> Response:
         async with self.context.database.read_session() as session:
             product = await catalog_repository.get(session, product_id)
         if product is None:
@@ -394,32 +409,25 @@ class ProductsDesk(_Desk):
     async def product_stock(self, request: Request) -> Response:
         """`POST /products/{id}/variants/{variant_id}/stock`, from a form."""
         product_id = int(request.path_params["product_id"])
-        form = await request.form()
-        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
-            return refused
-        try:
+
+        async def change(uow: UnitOfWork, _: User, form: FormData) -> None:
             body = StockAdjustment.model_validate({"delta": _integer(form.get("delta"))})
-            async with self.context.database.transaction() as uow:
-                await self._acting(uow, request)
-                product = await self._locked(uow, product_id)
-                variant = variants.find(product, _integer(form.get("variant_id")), None)
-                threshold = self.context.settings.stock_low_threshold
-                await variants.adjust_stock(uow, product, variant, body.delta, stock_low_threshold=threshold)
-        except (AppError, ValueError) as exc:
-            return await self._product_page(request, product_id, error=_reason(exc))
-        return RedirectResponse(request.url_for("admin:view-desk-product", product_id=product_id), status_code=303)
+            product = await self._locked(uow, product_id)
+            variant = variants.find(product, _integer(form.get("variant_id")), None)
+            threshold = self.context.settings.stock_low_threshold
+            await variants.adjust_stock(uow, product, variant, body.delta, stock_low_threshold=threshold)
+
+        return await self._act(request, change)
 
     @expose("/desk/products/{product_id:int}/archive", methods=["POST"], identity="desk-product-archive")
     async def product_archive(self, request: Request) -> Response:
         """`DELETE /products/{id}`, from a form."""
         product_id = int(request.path_params["product_id"])
-        form = await request.form()
-        if (refused := csrf.refusal(request, form.get("csrf"))) is not None:
-            return refused
-        async with self.context.database.transaction() as uow:
-            await self._acting(uow, request)
+
+        async def change(uow: UnitOfWork, _: User, form: FormData) -> None:
             await catalog_service.archive(uow, await self._locked(uow, product_id))
-        return RedirectResponse(request.url_for("admin:view-desk-product", product_id=product_id), status_code=303)
+
+        return await self._act(request, change)
 
     async def _locked(self, uow: UnitOfWork, product_id: int) -> Product:
         """The product, its row held until the transaction ends (as `WritableProduct`)."""

@@ -212,7 +212,7 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
 
         @action(name="retry", label="Retry", confirmation_message="Queue the selected failed jobs again?")
         async def retry(self, request: Request) -> RedirectResponse:
-            ids = [int(pk) for pk in request.query_params.get("pks", "").split(",") if pk.isdigit()]
+            ids = _selected(request)
             async with database.transaction() as session:
                 await session.execute(
                     update(Email)
@@ -220,7 +220,7 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
                     .values(status=EmailStatus.queued, attempts=0, next_attempt_at=utcnow())
                 )
             context.jobs.notify()
-            return RedirectResponse(request.url_for("admin:list", identity=self.identity), status_code=303)
+            return _back_to_list(request, self.identity)
 
     class DiscountAdmin(ModelView, model=Discount):
         # Changed through the API (`/discounts`), whose rules (one code ignoring case, percent <= 100) apply.
@@ -301,7 +301,7 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
         @action(name="retry", label="Send again", confirmation_message="Send the selected deliveries again?")
         async def retry(self, request: Request) -> RedirectResponse:
             """Through the API's own rule: `webhooks.service.retry` (not for a disabled endpoint)."""
-            ids = [int(pk) for pk in request.query_params.get("pks", "").split(",") if pk.isdigit()]
+            ids = _selected(request)
             async with database.transaction() as uow:
                 uow.audit_as(acting_admin(request))
                 rows = await uow.execute(
@@ -311,7 +311,7 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
                 )
                 for delivery, endpoint in rows.all():
                     await webhooks.retry(uow, endpoint, delivery)
-            return RedirectResponse(request.url_for("admin:list", identity=self.identity), status_code=303)
+            return _back_to_list(request, self.identity)
 
     admin = ShopAdmin(
         app,
@@ -334,6 +334,15 @@ def mount_admin(app: FastAPI, context: AppContext) -> Admin:
     for view in views:
         admin.add_view(view)
     return admin
+
+
+def _selected(request: Request) -> list[int]:
+    """The rows an action was asked for (`?pks=1,2,3`)."""
+    return [int(pk) for pk in request.query_params.get("pks", "").split(",") if pk.isdigit()]
+
+
+def _back_to_list(request: Request, identity: str) -> RedirectResponse:
+    return RedirectResponse(request.url_for("admin:list", identity=identity), status_code=303)
 
 
 class ShopAdmin(Admin):
