@@ -110,8 +110,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 
 @contextmanager
 def running_receiver() -> Iterator[Receiver]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Receiver(url="")))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Receiver(url="")), bind_and_activate=False)
     server.daemon_threads = True
+    server.request_queue_size = 128  # the default backlog of 5 refuses bursts of parallel deliveries
+    server.server_bind()
+    server.server_activate()
     receiver = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}")
     server.RequestHandlerClass = _handler(receiver)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
