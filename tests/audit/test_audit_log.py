@@ -145,3 +145,10 @@ async def test_the_log_filters_and_is_for_admins_only(client: AsyncClient, facto
     assert (await client.get(LOG)).status_code == 401
     for actor in (staff, customer):
         assert (await client.get(LOG, headers=actor.headers)).status_code == 403
+
+
+async def test_since_is_a_date_time_not_a_number(client: AsyncClient, factory: Factory) -> None:
+    admin = await factory.admin()
+    for number in ("0.5", "1700000000"):
+        refused = await client.get(LOG, params={"since": number}, headers=admin.headers)
+        assert refused.status_code == 422, number

@@ -1337,3 +1337,18 @@ async def test_edits_racing_stock_adjustments_all_succeed(client: AsyncClient, f
 
     assert [r.status_code for r in responses] == [200] * 16, [r.text for r in responses if r.status_code != 200]
     assert (await factory.reload(Product, product.id)).stock == 92
+
+
+async def test_link_header_keeps_the_lists_own_parameters_only(client: AsyncClient, factory: Factory) -> None:
+    for _ in range(3):
+        await factory.product(category="kitchen")
+    junk = "x" * 3000
+    response = await client.get(
+        "/api/v1/products", params={"category": "kitchen", "limit": 1, "noise": junk, "": junk}
+    )
+    assert response.status_code == 200
+    link = response.headers["Link"]
+    assert "category=kitchen" in link
+    assert "noise" not in link
+    assert junk not in link
+    assert len(link) < 1000

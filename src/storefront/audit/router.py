@@ -6,7 +6,6 @@ from enum import StrEnum
 from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import AwareDatetime
 
 from storefront.audit import service
 from storefront.audit.schemas import AuditEntryRead
@@ -17,6 +16,7 @@ from storefront.kit.openapi import problems
 from storefront.kit.pagination import PageDep, with_page_headers
 from storefront.kit.schemas import MAX_ID
 from storefront.models import AuditEntry
+from storefront.rules.schemas import Instant
 from storefront.trail import ENTITIES
 
 router = api_router("/audit-log", tags=["audit"], responses=problems(401, 403))
@@ -28,9 +28,7 @@ async def _filters(
     actor_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Changes by this user.")] = None,
     entity: Annotated[Entity | None, Query(description="Changes to this kind of thing.")] = None,
     entity_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Changes to this one (with `entity`).")] = None,
-    since: Annotated[
-        AwareDatetime | None, Query(description="At or after this time (ISO 8601, with an offset).")
-    ] = None,
+    since: Annotated[Instant | None, Query(description="At or after this time (ISO 8601, with an offset).")] = None,
 ) -> service.AuditFilters:
     return service.AuditFilters(
         actor_id=actor_id, entity=str(entity.value) if entity is not None else None, entity_id=entity_id, since=since

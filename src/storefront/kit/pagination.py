@@ -10,6 +10,8 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from storefront.kit.routing import JSONRoute
+
 Sortable = ColumnElement[Any] | InstrumentedAttribute[Any]
 T = TypeVar("T")
 _PAGING = frozenset({"skip", "limit"})
@@ -102,7 +104,12 @@ def set_page_headers(request: Request, response: Response, page: Page, total: in
     # The request's own URL with `skip` and `limit` moved to the end, as
     # `URL.include_query_params` would, but with the query parsed once.
     url = request.url
-    kept = urlencode([(k, v) for k, v in parse_qsl(url.query, keep_blank_values=True) if k not in _PAGING])
+    # Only the parameters the route takes (its filters and sort): anything else
+    # a client appended would be repeated in every link, the header growing without bound.
+    route = request.scope.get("route")
+    declared = route.query_names if isinstance(route, JSONRoute) else None
+    pairs = parse_qsl(url.query, keep_blank_values=True)
+    kept = urlencode([(k, v) for k, v in pairs if k not in _PAGING and (declared is None or k in declared)])
     base = f"{url.replace(query='')}?{kept + '&' if kept else ''}"
 
     def link(skip: int, rel: str) -> None:

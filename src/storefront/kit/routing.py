@@ -40,6 +40,8 @@ class JSONRoute(APIRoute):
         super().__init__(path, endpoint, **kwargs)
         # Decided once, from the declared dependencies, never from the HTTP method.
         self.writes = _depends_on(self.dependant, writing)
+        # The query parameters it takes, its dependencies' included (what a `Link` may repeat).
+        self.query_names = frozenset(_query_names(self.dependant))
         # Every request is matched against the routes in turn: a path that
         # cannot be this route's is told by a string comparison, not a regex.
         self._literal = not self.param_convertors
@@ -119,3 +121,10 @@ def add_routes(app: FastAPI, router: APIRouter) -> None:
     at import, serve every app unchanged (docs/decisions.md).
     """
     app.router.routes.extend(router.routes)
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names

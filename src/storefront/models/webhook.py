@@ -16,6 +16,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storefront.db import Base, UTCDateTime, utcnow
 
 URL_LENGTH = 2048
+ERROR_LENGTH = 1000  # an attempt's error, as recorded
+EXCERPT_LENGTH = 1024  # characters of an answer kept
 
 
 class DeliveryStatus(StrEnum):

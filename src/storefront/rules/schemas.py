@@ -38,11 +38,14 @@ def _utc(value: datetime) -> datetime:
         raise ValueError("the time is out of range") from None
 
 
+ISO_DATE_START = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]")
+
+
 def _text(value: Any) -> Any:
-    # Pydantic would read a number as seconds since 1970; the document says a string.
-    if not isinstance(value, str | datetime):
-        raise ValueError("a time is an ISO 8601 string with an offset, as in 2027-01-01T00:00:00Z")
-    return value
+    # Pydantic would read a number, or a string of digits, as seconds since 1970; the document says a date-time.
+    if isinstance(value, datetime) or (isinstance(value, str) and ISO_DATE_START.match(value)):
+        return value
+    raise ValueError("a time is an ISO 8601 string with an offset, as in 2027-01-01T00:00:00Z")
 
 
 # A point in time sent by a client: an ISO 8601 string with an offset (a time

@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from storefront.kit.schemas import Count, Id, InputModel, PatchModel, ReadModel
 from storefront.models import DeliveryStatus
-from storefront.models.webhook import URL_LENGTH
+from storefront.models.webhook import ERROR_LENGTH, EXCERPT_LENGTH, URL_LENGTH
 
 
 class EventType(StrEnum):
@@ -29,6 +29,9 @@ class EventType(StrEnum):
     product_archived = "product.archived"
     stock_low = "stock.low"
 
+
+StatusCode = Annotated[int, Field(ge=100, le=599)]
+ErrorText = Annotated[str, Field(max_length=ERROR_LENGTH)]
 
 # Sent by `POST /webhooks/{id}/test` to that endpoint only, whatever it subscribes to.
 TEST_EVENT: Final = "webhook.test"
@@ -88,11 +91,13 @@ class WebhookUpdate(PatchModel):
 class WebhookRead(ReadModel):
     id: Id
     url: str = Field(max_length=URL_LENGTH)
-    events: list[str] = Field(max_length=len(EventType))
-    description: str | None
+    events: list[Annotated[str, Field(max_length=40)]] = Field(max_length=len(EventType))
+    description: str | None = Field(max_length=500)
     active: bool
     consecutive_failures: Count = Field(description="Failed attempts in a row; reset by a success.")
-    disabled_reason: str | None = Field(description="Why the endpoint was disabled, when it was by failures.")
+    disabled_reason: str | None = Field(
+        max_length=500, description="Why the endpoint was disabled, when it was by failures."
+    )
     previous_secret_expires_at: datetime | None = Field(
         description="Until then, deliveries also carry a signature by the secret before the last rotation."
     )
@@ -101,11 +106,11 @@ class WebhookRead(ReadModel):
 
 
 class WebhookCreated(WebhookRead):
-    secret: str = Field(description="The signing secret (`whsec_...`): shown in this response only.")
+    secret: str = Field(max_length=100, description="The signing secret (`whsec_...`): shown in this response only.")
 
 
 class SecretRead(ReadModel):
-    secret: str = Field(description="The new signing secret: shown in this response only.")
+    secret: str = Field(max_length=100, description="The new signing secret: shown in this response only.")
     previous_secret_expires_at: datetime | None = Field(
         description="The old secret signs beside it until then; null when it could not be read (SECRET_KEY changed)."
     )
@@ -116,15 +121,15 @@ class DeliveryRead(ReadModel):
 
     id: Id
     webhook_id: str = Field(
-        validation_alias="message_id", description="The `webhook-id` header: the same on every attempt."
+        max_length=40, validation_alias="message_id", description="The `webhook-id` header: the same on every attempt."
     )
-    event_id: int | None = Field(description="The event in the log; null for a `webhook.test`.")
-    type: str
+    event_id: Id | None = Field(description="The event in the log; null for a `webhook.test`.")
+    type: str = Field(max_length=40)
     status: DeliveryStatus
     attempts: Count
-    last_status_code: int | None
-    last_error: str | None
-    duration_ms: int | None = Field(description="How long the last attempt took.")
+    last_status_code: StatusCode | None
+    last_error: ErrorText | None
+    duration_ms: Count | None = Field(description="How long the last attempt took.")
     next_attempt_at: datetime | None = Field(description="When it is sent next; null once delivered or failed.")
     created_at: datetime
     delivered_at: datetime | None
@@ -138,9 +143,9 @@ class DeliveryRead(ReadModel):
 
 class AttemptRead(ReadModel):
     number: Count
-    status_code: int | None
-    error: str | None
-    response_excerpt: str | None = Field(description="The start of the response body.")
+    status_code: StatusCode | None
+    error: ErrorText | None
+    response_excerpt: str | None = Field(max_length=EXCERPT_LENGTH, description="The start of the response body.")
     duration_ms: Count
     created_at: datetime
 

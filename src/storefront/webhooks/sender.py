@@ -40,12 +40,13 @@ from storefront.kit.net import Resolver, UnsafeURL, check_url
 from storefront.kit.secretbox import SealedWithAnotherKey
 from storefront.log import get_logger
 from storefront.models import DeliveryStatus, Role, User, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from storefront.models.webhook import ERROR_LENGTH, EXCERPT_LENGTH
 from storefront.uow import UnitOfWork
 from storefront.webhooks import secrets
 
 log = get_logger("storefront.webhooks")
 
-RESPONSE_EXCERPT = 1024  # bytes of an answer read, and kept with the attempt
+RESPONSE_EXCERPT = EXCERPT_LENGTH  # bytes of an answer read, and kept with the attempt
 LEASE_MARGIN_SECONDS = 5.0  # a lease outlives the attempt's timeout by this much
 MAX_BACKOFF_SECONDS = 6 * 3600.0
 ENDPOINTS_PER_PASS = 50
@@ -255,7 +256,7 @@ class WebhookSender:
         except TimeoutError:
             return Outcome(error=f"no answer within {self.settings.webhook_timeout_seconds:g} s")
         except httpx.HTTPError as exc:
-            return Outcome(error=f"{type(exc).__name__}: {exc}"[:1000])
+            return Outcome(error=f"{type(exc).__name__}: {exc}")
         status = response.status_code
         if 300 <= status < 400:
             where = response.headers.get("location", "")[:200]
@@ -266,6 +267,7 @@ class WebhookSender:
 
     async def _record(self, delivery: Claimed, outcome: Outcome, duration_ms: int) -> None:
         now = utcnow()
+        error = outcome.error[:ERROR_LENGTH] if outcome.error is not None else None
         if outcome.delivered:
             values: dict[str, object] = {"status": DeliveryStatus.delivered, "delivered_at": now}
             result = "delivered"
@@ -284,7 +286,7 @@ class WebhookSender:
                     lease_owner=None,
                     lease_expires_at=None,
                     last_status_code=outcome.status_code,
-                    last_error=outcome.error,
+                    last_error=error,
                     duration_ms=duration_ms,
                     **values,
                 )
@@ -298,7 +300,7 @@ class WebhookSender:
                         delivery_id=delivery.id,
                         number=delivery.attempt,
                         status_code=outcome.status_code,
-                        error=outcome.error,
+                        error=error,
                         response_excerpt=outcome.excerpt,
                         duration_ms=duration_ms,
                         created_at=now,
