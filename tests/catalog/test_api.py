@@ -1343,9 +1343,7 @@ async def test_link_header_keeps_the_lists_own_parameters_only(client: AsyncClie
     for _ in range(3):
         await factory.product(category="kitchen")
     junk = "x" * 3000
-    response = await client.get(
-        "/api/v1/products", params={"category": "kitchen", "limit": 1, "noise": junk, "": junk}
-    )
+    response = await client.get("/api/v1/products", params={"category": "kitchen", "limit": 1, "noise": junk, "": junk})
     assert response.status_code == 200
     link = response.headers["Link"]
     assert "category=kitchen" in link
