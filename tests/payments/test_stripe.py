@@ -382,3 +382,53 @@ async def test_an_order_refused_after_its_intent_was_created_cancels_the_intent(
     assert intent["status"] == "canceled"
     assert stripe_double.calls_to(f"/v1/payment_intents/{intent['id']}/cancel")
     assert await count(factory.database, select(func.count()).select_from(Order)) == 0
+
+
+async def test_a_refund_stripe_fails_gives_its_amount_back_and_the_order_its_status(
+    shop: AsyncClient, factory: Factory, stripe_double: StripeDouble
+) -> None:
+    placed = await place(shop, factory, stripe_double)
+    assert (await deliver(shop, "payment_intent.succeeded", paid(placed.intent))).status_code == 200
+    staff = await factory.staff()
+    url = f"/api/v1/orders/{placed.order['id']}/refunds"
+    whole = await shop.post(url, json={"reason": "Never arrived"}, headers=staff.headers)
+    assert whole.status_code == 201, whole.text
+    assert await order_status(factory.database, placed.order["id"]) == "refunded"
+    [asked] = stripe_double.refunds.values()
+    failed = {"id": asked["id"], "object": "refund", "payment_intent": placed.intent["id"],
+              "status": "failed", "failure_reason": "expired_or_canceled_card", "amount": asked["amount"]}  # fmt: skip
+
+    assert (await deliver(shop, "refund.failed", failed)).status_code == 200
+    assert (await deliver(shop, "refund.updated", failed)).status_code == 200  # the same news again: nothing more
+
+    assert await order_status(factory.database, placed.order["id"]) == "paid"  # as before the refund
+    payment = await payment_row(factory.database, placed.order["id"])
+    assert (payment.status, payment.refunded_total) == ("succeeded", Decimal("0.00"))
+    listed = await shop.get(url, headers=staff.headers)
+    assert [r["status"] for r in listed.json()] == ["failed"]
+    assert await count(factory.database, select(func.count()).where(Event.type == "refund.failed")) == 1
+    # The amount may be refunded again.
+    again = await shop.post(url, json={"amount": "5.00", "reason": "Partly, to the new card"}, headers=staff.headers)
+    assert again.status_code == 201, again.text
+
+
+async def test_a_pending_refund_confirmed_by_refund_updated_succeeds_once(
+    shop: AsyncClient, factory: Factory, stripe_double: StripeDouble
+) -> None:
+    stripe_double.refund_status = "pending"
+    placed = await place(shop, factory, stripe_double)
+    assert (await deliver(shop, "payment_intent.succeeded", paid(placed.intent))).status_code == 200
+    staff = await factory.staff()
+    made = await shop.post(
+        f"/api/v1/orders/{placed.order['id']}/refunds", json={"amount": "3.00", "reason": "Late"}, headers=staff.headers
+    )
+    assert made.json()["status"] == "pending"
+    [asked] = stripe_double.refunds.values()
+    done = {"id": asked["id"], "object": "refund", "payment_intent": placed.intent["id"], "status": "succeeded"}
+
+    for _ in range(2):
+        assert (await deliver(shop, "refund.updated", done)).status_code == 200
+
+    async with factory.database.read_session() as session:
+        assert list(await session.scalars(select(Refund.status))) == ["succeeded"]
+    assert await count(factory.database, select(func.count()).where(Event.type == "refund.succeeded")) == 1

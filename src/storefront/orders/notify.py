@@ -61,7 +61,8 @@ async def payment_event(uow: UnitOfWork, type_: str, order: Order, payment: Paym
 
 
 async def refund_event(uow: UnitOfWork, type_: str, order: Order, refund: Refund) -> None:
-    """`refund.created` or `refund.succeeded`; the customer is emailed when the money is on its way back."""
+    """`refund.created`, `refund.succeeded` or `refund.failed`; the customer is emailed when the
+    money is on its way back."""
     data = {
         "order_id": order.id,
         "user_id": order.user_id,

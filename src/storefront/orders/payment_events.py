@@ -17,6 +17,9 @@ one after the other, and none moves an order or payment backwards:
   customer's bank or the customer (`requires_action`), unless it is settled.
 - `charge.refunded`: pending refunds succeeded; an amount refunded beyond what
   was asked here (Stripe's dashboard) is recorded as a refund of its own.
+- `refund.failed`, or `refund.updated` to `failed` or `canceled`: the refund asked
+  here is `failed` and its amount refundable again (`refunds.refund_failed`);
+  `refund.updated` to `succeeded` confirms a pending one as `charge.refunded` does.
 """
 
 from __future__ import annotations
@@ -53,7 +56,8 @@ async def apply(session: UnitOfWork, provider: PaymentProvider, event: StripeEve
     if not await payments_repository.first_delivery(session, STRIPE, event.id, event.type):
         return False
     handler = HANDLERS.get(event.type)
-    intent_id = event.object.get("payment_intent") if event.type.startswith("charge.") else event.object.get("id")
+    on_intent = not event.type.startswith(("charge.", "refund."))
+    intent_id = event.object.get("id") if on_intent else event.object.get("payment_intent")
     if handler is None or not isinstance(intent_id, str):
         return False
     order_id = await payments_repository.order_id_for(session, STRIPE, intent_id)
@@ -139,6 +143,24 @@ async def _refunded(
     await refunds.record_refund(session, order, payment, record, payment.refunded_total + outside)
 
 
+async def _refund_changed(
+    session: UnitOfWork, provider: PaymentProvider, order: Order, payment: Payment, refund: dict[str, Any]
+) -> None:
+    """A refund asked here that Stripe finished one way or the other."""
+    record = await session.scalar(
+        select(Refund).where(Refund.payment_id == payment.id, Refund.provider_reference == refund.get("id"))
+    )
+    if record is None or record.status == RefundStatus.failed:
+        return  # not asked here (`charge.refunded` records those), or already failed
+    if refund.get("status") in ("failed", "canceled"):  # Stripe may fail one it had called succeeded
+        log.warning("stripe_refund_failed", order_id=order.id, refund_id=record.id, reason=refund.get("failure_reason"))
+        await refunds.refund_failed(session, order, payment, record)
+    elif refund.get("status") == "succeeded" and record.status == RefundStatus.pending:
+        record.status = RefundStatus.succeeded
+        await session.flush()
+        await notify.refund_event(session, "refund.succeeded", order, record)
+
+
 def _major(minor: object) -> str:
     return f"{Decimal(minor).scaleb(-2):.2f}" if isinstance(minor, int) else "an unknown amount"
 
@@ -149,4 +171,6 @@ HANDLERS: dict[str, Handler] = {
     "payment_intent.processing": _waiting,
     "payment_intent.requires_action": _waiting,
     "charge.refunded": _refunded,
+    "refund.failed": _refund_changed,
+    "refund.updated": _refund_changed,
 }

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from storefront.config import PaymentProviderName
-from storefront.models import Order, OrderStatus, Payment, Refund, RefundStatus, User
+from storefront.models import Event, Order, OrderStatus, Payment, Refund, RefundStatus, User
 from storefront.orders import notify, service
 from storefront.orders.errors import InvalidTransition, RefundExceedsPayment
 from storefront.payments import repository as payments_repository
@@ -118,6 +118,34 @@ async def record_refund(
         await notify.refund_event(session, "refund.succeeded", order, record)
     if total >= payment.amount and order.status in BECOMES_REFUNDED:
         await service.move(session, order, OrderStatus.refunded, email=None)
+
+
+async def refund_failed(session: UnitOfWork, order: Order, payment: Payment, record: Refund) -> None:
+    """The provider could not give the money back (a closed card, say): the refund is
+    `failed`, its amount counts as refundable again, and an order made `refunded` by it goes
+    back to the status it had (`refund.failed`). Stock it returned stays returned."""
+    record.status = RefundStatus.failed
+    total = payment.refunded_total - record.amount
+    payments.refunded(payment, total)
+    order.refunded_total = total
+    await session.flush()
+    if order.status == OrderStatus.refunded:
+        await service.move(session, order, await _status_before_refunded(session, order), email=None)
+    await notify.refund_event(session, "refund.failed", order, record)
+
+
+async def _status_before_refunded(session: UnitOfWork, order: Order) -> OrderStatus:
+    """What the order was before a full refund made it `refunded`, by the event log (`paid` once pruned)."""
+    changes = await session.scalars(
+        select(Event)
+        .where(Event.type == "order.status_changed", Event.user_id == order.user_id)
+        .order_by(Event.id.desc())
+        .limit(500)
+    )
+    for change in changes:
+        if change.data.get("order_id") == order.id and change.data.get("status") == OrderStatus.refunded:
+            return OrderStatus(change.data.get("previous_status", OrderStatus.paid))
+    return OrderStatus.paid
 
 
 async def _ask(provider: PaymentProvider, payment: Payment, request: RefundRequest) -> StartedRefund:

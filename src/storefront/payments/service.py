@@ -70,6 +70,9 @@ def refund_key(payment: Payment, previous: Decimal, amount: Decimal) -> str:
 
 
 def refunded(payment: Payment, total: Decimal) -> None:
-    """The payment has had `total` refunded, all or part of it."""
+    """The payment has had `total` refunded, all or part of it (none: a failed refund was given back)."""
     payment.refunded_total = total
-    payment.status = PaymentStatus.refunded if total >= payment.amount else PaymentStatus.partially_refunded
+    if total <= 0:
+        payment.status = PaymentStatus.succeeded
+    else:
+        payment.status = PaymentStatus.refunded if total >= payment.amount else PaymentStatus.partially_refunded

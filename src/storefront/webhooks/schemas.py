@@ -24,6 +24,7 @@ class EventType(StrEnum):
     payment_failed = "payment.failed"
     refund_created = "refund.created"
     refund_succeeded = "refund.succeeded"
+    refund_failed = "refund.failed"
     product_created = "product.created"
     product_updated = "product.updated"
     product_archived = "product.archived"
