@@ -309,7 +309,7 @@ class CustomersDesk(_Desk):
 
     @expose("/desk/customers", identity="desk-customers")
     async def customers(self, request: Request) -> Response:
-        q = (request.query_params.get("q") or "").strip()[:100]
+        q = _search_text(request)
         placed = and_(Order.user_id == User.id, Order.status.not_in(NOT_SALES))
         count = select(func.count(Order.id)).where(placed).correlate(User).scalar_subquery()
         spent = select(func.coalesce(func.sum(Order.total), 0)).where(placed).correlate(User).scalar_subquery()
@@ -381,7 +381,7 @@ class ProductsDesk(_Desk):
 
     @expose("/desk/products", identity="desk-products")
     async def products(self, request: Request) -> Response:
-        q = (request.query_params.get("q") or "").strip()[:100]
+        q = _search_text(request)
         query = select(Product).options(*catalog_repository.WITH_PARTS)
         if q:
             pattern = f"%{q.lower()}%"
@@ -442,6 +442,11 @@ def _integer(value: object) -> int:
         return int(str(value))
     except ValueError:
         raise ValueError("a whole number is needed") from None
+
+
+def _search_text(request: Request) -> str:
+    """A search box's text (`?q=`), trimmed and bounded."""
+    return (request.query_params.get("q") or "").strip()[:100]
 
 
 def _date(value: str | None) -> date | None:
